@@ -1,0 +1,111 @@
+"""Checkpoints are safetensors + JSON, verified by sha256; nothing else loads."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pytest
+import torch
+from torch import nn
+
+from vid1d.errors import InputError
+from vid1d.models.checkpoint import load_checkpoint, save_checkpoint
+from vid1d.models.registry import build_model, list_models, load_model, register_model_type
+from vid1d.utils.config import config_from_dict, config_to_dict
+
+
+@dataclass(frozen=True)
+class TinyConfig:
+    dim: int = 4
+    depth: int = 2
+    scales: tuple[float, ...] = (0.5, 1.0)
+
+
+class Tiny(nn.Module):
+    def __init__(self, cfg: TinyConfig):
+        super().__init__()
+        self.layers = nn.ModuleList(nn.Linear(cfg.dim, cfg.dim) for _ in range(cfg.depth))
+
+
+@register_model_type("test-tiny", TinyConfig)
+def _build(cfg: TinyConfig) -> nn.Module:
+    return Tiny(cfg)
+
+
+@pytest.fixture()
+def models_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("VID1D_MODELS", str(tmp_path))
+    return tmp_path
+
+
+def export(models_dir, model_id: str, cfg: TinyConfig) -> nn.Module:
+    torch.manual_seed(0)
+    m = Tiny(cfg)
+    save_checkpoint(models_dir / model_id, m.state_dict(), model_type="test-tiny",
+                    config=config_to_dict(cfg), extra={"id": model_id})
+    return m
+
+
+def test_config_round_trip_and_unknown_keys():
+    cfg = TinyConfig(dim=8, scales=(0.1, 0.2, 0.3))
+    assert config_from_dict(TinyConfig, json.loads(json.dumps(config_to_dict(cfg)))) == cfg
+    with pytest.raises(InputError, match="unknown config key"):
+        config_from_dict(TinyConfig, {"dimm": 3})
+    with pytest.raises(InputError, match="expected int"):
+        config_from_dict(TinyConfig, {"dim": "3"})
+
+
+def test_export_list_and_load_by_id(models_dir):
+    cfg = TinyConfig(dim=6, depth=3)
+    ref = export(models_dir, "tiny-a", cfg)
+    assert "tiny-a" in list_models()
+    model, ckpt = load_model("tiny-a")
+    assert ckpt.meta["config"]["dim"] == 6 and len(model.layers) == 3
+    for (k, v), (k2, v2) in zip(ref.state_dict().items(), model.state_dict().items(), strict=True):
+        assert k == k2 and torch.equal(v, v2)
+
+
+def test_tampered_weights_are_refused(models_dir):
+    export(models_dir, "tiny-b", TinyConfig())
+    weights = models_dir / "tiny-b.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 1
+    weights.write_bytes(bytes(data))
+    with pytest.raises(InputError, match="sha256"):
+        load_model("tiny-b")
+
+
+def test_pickle_files_are_refused(tmp_path):
+    bad = tmp_path / "model.pt"
+    torch.save({"w": torch.zeros(1)}, bad)
+    with pytest.raises(InputError, match="pickle"):
+        load_checkpoint(bad)
+
+
+def test_unknown_id_and_type(models_dir):
+    with pytest.raises(InputError, match="unknown model id"):
+        load_model("no-such-model")
+    with pytest.raises(InputError, match="unknown model type"):
+        build_model("no-such-type", {})
+
+
+def test_not_safetensors_is_an_input_error(models_dir):
+    export(models_dir, "tiny-c", TinyConfig())
+    (models_dir / "tiny-c.safetensors").write_bytes(b"garbage")
+    meta = json.loads((models_dir / "tiny-c.json").read_text())
+    from vid1d.models.checkpoint import sha256_file
+
+    meta["sha256"] = sha256_file(models_dir / "tiny-c.safetensors")
+    (models_dir / "tiny-c.json").write_text(json.dumps(meta))
+    with pytest.raises(InputError, match="safetensors"):
+        load_model("tiny-c")
+
+
+def test_weights_of_another_shape_are_refused(models_dir):
+    export(models_dir, "tiny-d", TinyConfig(dim=4))
+    meta = json.loads((models_dir / "tiny-d.json").read_text())
+    meta["config"]["depth"] = 3
+    (models_dir / "tiny-d.json").write_text(json.dumps(meta))
+    with pytest.raises(InputError, match="do not fit"):
+        load_model("tiny-d")
