@@ -1,0 +1,75 @@
+"""`vid1d info FILE`: what a .v1d bitstream or a video file contains."""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from pathlib import Path
+
+from vid1d.bitstream import BitstreamReader, ChunkType, FramePayload
+from vid1d.bitstream.format import MAGIC
+from vid1d.errors import InputError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("info", help="describe a .v1d bitstream or a video file",
+                       description="Print the header and chunk sizes of a .v1d bitstream, or "
+                       "the size, frame rate, frame count and pixel format of a video.")
+    p.add_argument("file", help=".v1d bitstream, or any video vid1d reads")
+    p.add_argument("--size", help="WxH for raw .yuv input")
+    p.add_argument("--pix-fmt", help="pixel format for raw .yuv (yuv420p | yuv420p10le)")
+    p.set_defaults(func=run)
+
+
+def parse_size(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise InputError(f"--size must look like 1920x1080, got {text!r}") from None
+    if w <= 0 or h <= 0:
+        raise InputError(f"--size must be positive, got {text!r}")
+    return w, h
+
+
+def describe_bitstream(path: Path) -> str:
+    with BitstreamReader(path) as reader:
+        header = reader.header
+        kinds: Counter = Counter()
+        payload_bytes = 0
+        for chunk in reader:
+            kinds[chunk.type.name] += 1
+            payload_bytes += len(chunk.payload)
+            if chunk.type == ChunkType.FRAME:
+                kinds[FramePayload.unpack(chunk.payload).frame_type.name.lower()] += 1
+    size = path.stat().st_size
+    pixels = header.width * header.height * max(header.frame_count, 1)
+    lines = [f"{path}: vid1d bitstream, {size} bytes", header.pretty_string(),
+             f"          chunks: {dict(kinds)}",
+             f"             bpp: {8 * size / pixels:.5f}",
+             f"        overhead: {size - payload_bytes} bytes of container"]
+    return "\n".join(lines)
+
+
+def describe_video(path: Path, args: argparse.Namespace) -> str:
+    from vid1d.io import count_frames, open_video
+
+    size = parse_size(args.size)
+    with open_video(path, size=size, pix_fmt=args.pix_fmt) as reader:
+        info = reader.info
+    n = info.num_frames
+    if n is None:
+        n = count_frames(path, size=size, pix_fmt=args.pix_fmt)
+    return (f"{path}: {info.container}, {info.width}x{info.height}, {float(info.fps):.3f} fps "
+            f"({info.fps}), {n} frames, {info.pix_fmt}, {info.bit_depth}-bit")
+
+
+def run(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    with open(path, "rb") as f:
+        head = f.read(len(MAGIC))
+    print(describe_bitstream(path) if head == MAGIC else describe_video(path, args))
+    return 0
