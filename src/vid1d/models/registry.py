@@ -39,21 +39,35 @@ class ModelType:
     name: str
     config_cls: type
     build: Callable[[Any], nn.Module]
+    presets: dict[str, Any]  # preset name ("tiny", "small", "paper") -> config instance
 
 
 MODEL_TYPES: dict[str, ModelType] = {}
 
 
-def register_model_type(name: str, config_cls: type) -> Callable:
-    """Decorator for a builder ``(config) -> nn.Module`` under a stable type name."""
+def register_model_type(name: str, config_cls: type,
+                        presets: dict[str, Any] | None = None) -> Callable:
+    """Decorator for a builder ``(config) -> nn.Module`` under a stable type name.
+
+    ``presets`` maps preset names (``tiny``/``small``/``paper``) to config instances.
+    """
 
     def deco(build: Callable[[Any], nn.Module]) -> Callable[[Any], nn.Module]:
         if name in MODEL_TYPES and MODEL_TYPES[name].build is not build:
             raise ValueError(f"model type {name!r} registered twice")
-        MODEL_TYPES[name] = ModelType(name, config_cls, build)
+        MODEL_TYPES[name] = ModelType(name, config_cls, build, dict(presets or {}))
         return build
 
     return deco
+
+
+def get_model_type(name: str) -> ModelType:
+    """The registered type ``name`` (importing the model packages on first use)."""
+    if name not in MODEL_TYPES:
+        _import_model_packages()
+    if name not in MODEL_TYPES:
+        raise InputError(f"unknown model type {name!r} (known: {', '.join(sorted(MODEL_TYPES))})")
+    return MODEL_TYPES[name]
 
 
 def user_models_dir() -> Path:
@@ -112,11 +126,7 @@ def resolve(model: str | os.PathLike) -> tuple[Path, str | None]:
 
 
 def build_model(model_type: str, config: dict | Any) -> nn.Module:
-    if model_type not in MODEL_TYPES:
-        _import_model_packages()
-    if model_type not in MODEL_TYPES:
-        raise InputError(f"unknown model type {model_type!r} (known: {', '.join(sorted(MODEL_TYPES))})")
-    mt = MODEL_TYPES[model_type]
+    mt = get_model_type(model_type)
     cfg = config if isinstance(config, mt.config_cls) else config_from_dict(mt.config_cls, config)
     return mt.build(cfg)
 
