@@ -1,0 +1,49 @@
+"""Video quality metrics and rate-distortion summaries.
+
+- :func:`psnr`, :func:`psnr_yuv`, :func:`mse` -- per-frame PSNR (RGB; YUV 6:1:1)
+- :func:`ssim`, :func:`ms_ssim` -- Wang et al. 2004 / 2003, per frame
+- :func:`vmaf` -- libvmaf vmaf_v0.6.1 through the imageio-ffmpeg binary
+- :class:`LPIPS`, :class:`DISTS` -- perceptual distances, weights from a local file
+  (:func:`convert_weights` builds it from the official checkpoints)
+- :func:`bd_rate`, :func:`bd_quality` -- Bjøntegaard deltas (PCHIP / cubic)
+- :func:`metric_versions` -- what to record next to every number
+
+Frame metrics take ``(N, C, H, W)`` float tensors in ``[0, data_range]`` on any
+device and return ``(N,)``; clips ``(C, T, H, W)`` go through
+:func:`clip_to_frames` first.
+"""
+
+from vid1d.metrics._checks import clip_to_frames
+from vid1d.metrics.bd import bd_psnr, bd_quality, bd_rate
+from vid1d.metrics.convert import convert_weights, save_metric_weights
+from vid1d.metrics.dists import DISTS, load_dists
+from vid1d.metrics.lpips import LPIPS, load_lpips
+from vid1d.metrics.psnr import PSNR_MAX_DB, mse, psnr, psnr_yuv
+from vid1d.metrics.ssim import MS_SSIM_WEIGHTS, ms_ssim, ms_ssim_scales, ssim
+from vid1d.metrics.versions import metric_versions
+from vid1d.metrics.vmaf import VMAF_MODEL, VmafResult, vmaf
+
+__all__ = [
+    "DISTS",
+    "LPIPS",
+    "MS_SSIM_WEIGHTS",
+    "PSNR_MAX_DB",
+    "VMAF_MODEL",
+    "VmafResult",
+    "bd_psnr",
+    "bd_quality",
+    "bd_rate",
+    "clip_to_frames",
+    "convert_weights",
+    "load_dists",
+    "load_lpips",
+    "metric_versions",
+    "ms_ssim",
+    "ms_ssim_scales",
+    "mse",
+    "psnr",
+    "psnr_yuv",
+    "save_metric_weights",
+    "ssim",
+    "vmaf",
+]

@@ -1,0 +1,103 @@
+"""Locating, hashing and checking the perceptual-metric weight files.
+
+LPIPS and DISTS each load backbone *and* head weights from one local
+safetensors file, given by path or by an environment variable; vid1d never
+downloads anything. The file is built once from the official checkpoints with
+:func:`vid1d.metrics.convert_weights` (see that module for the tensor names).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from vid1d.errors import InputError
+
+ENV_VARS = {"lpips": "VID1D_LPIPS_WEIGHTS", "dists": "VID1D_DISTS_WEIGHTS"}
+
+_HOW_TO = {
+    "lpips": (
+        "build it once from the official files with vid1d.metrics.convert_weights("
+        "'lpips-vgg', backbone='vgg16-397923af.pth', head='<lpips>/weights/v0.1/vgg.pth', "
+        "out='lpips_vgg.safetensors') (or 'lpips-alex' with alexnet-owt-7be5be79.pth and alex.pth)"
+    ),
+    "dists": (
+        "build it once from the official files with vid1d.metrics.convert_weights("
+        "'dists', backbone='vgg16-397923af.pth', head='<DISTS>/weights.pt', "
+        "out='dists.safetensors')"
+    ),
+}
+
+
+def resolve_weights(path: str | os.PathLike | None, metric: str) -> Path:
+    """The weight file to use: ``path`` if given, else ``$VID1D_<METRIC>_WEIGHTS``.
+
+    Raises :class:`InputError` explaining how to supply the weights when neither
+    is set or the file does not exist.
+    """
+    env = ENV_VARS[metric]
+    name = metric.upper()
+    if path is None:
+        value = os.environ.get(env, "").strip()
+        if not value:
+            raise InputError(
+                f"{name} needs weights: pass a .safetensors path or set {env}=/path/to/file; "
+                + _HOW_TO[metric]
+            )
+        path, source = value, f"${env}"
+    else:
+        source = "path"
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise InputError(f"{name} weights not found: {p} (from {source}); " + _HOW_TO[metric])
+    return p
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_safetensors(path: Path, metric: str) -> tuple[dict[str, Tensor], dict[str, str]]:
+    """All tensors (on CPU) and the metadata of a safetensors file; InputError if unreadable."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as f:
+            meta = dict(f.metadata() or {})
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except Exception as e:  # safetensors raises several private error types
+        raise InputError(f"{metric.upper()} weights {path}: not a readable safetensors file ({e})") from e
+    return tensors, meta
+
+
+def check_tensors(
+    tensors: dict[str, Tensor], expected: dict[str, tuple[int, ...]], what: str
+) -> None:
+    """Exactly the expected keys with the expected shapes, finite float values."""
+    missing = sorted(set(expected) - set(tensors))
+    extra = sorted(set(tensors) - set(expected))
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"missing {_short(missing)}")
+        if extra:
+            parts.append(f"unexpected {_short(extra)}")
+        raise InputError(f"{what}: wrong tensor names: " + "; ".join(parts))
+    for k, shape in expected.items():
+        t = tensors[k]
+        if tuple(t.shape) != shape:
+            raise InputError(f"{what}: tensor {k} has shape {tuple(t.shape)}, expected {shape}")
+        if not t.is_floating_point() or not bool(torch.isfinite(t).all()):
+            raise InputError(f"{what}: tensor {k} must hold finite floating-point values")
+
+
+def _short(keys: list[str], n: int = 5) -> str:
+    return ", ".join(keys[:n]) + (f" (+{len(keys) - n} more)" if len(keys) > n else "")
