@@ -1,0 +1,204 @@
+"""Encode and decode videos with a learned frame codec, through the .v1d container.
+
+Any model with this frame-level interface can be run here (GVC1D is one)::
+
+    model.compress_frame(x (1,3,H,W), state | None, quality)
+        -> (FrameCode(data, symbols, estimated_bits), x_hat (1,3,H,W), next_state)
+    model.decompress_frame(data, state | None, quality, height, width, device)
+        -> (x_hat, symbols, next_state)
+    model.lmbda_for_quality(quality) -> float   (recorded in the header)
+
+``state=None`` means an intra frame (empty context). Frames are read, coded and
+written one at a time, so memory stays bounded for any video length. The header
+names the model id and the hash of its weights; the decoder refuses a stream
+made by other weights, and checks each frame's symbol CRC, so a mismatch is an
+error, never wrong video.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import save as safetensors_bytes
+
+from vid1d.bitstream import (
+    BitstreamReader,
+    BitstreamWriter,
+    ChunkType,
+    ColorFormat,
+    FramePayload,
+    FrameType,
+    StreamHeader,
+    iter_frames,
+    symbols_crc32,
+)
+from vid1d.errors import BitstreamError, InputError
+from vid1d.utils.fs import check_not_input
+from vid1d.utils.progress import progress
+
+
+def weights_sha256(model: torch.nn.Module) -> bytes:
+    """Content hash of a model's weights (its state dict serialised as safetensors)."""
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    return hashlib.sha256(safetensors_bytes(state)).digest()
+
+
+@dataclass
+class CodingReport:
+    """What an encode (or decode) measured; per-frame lists in coding order."""
+
+    frames: int = 0
+    width: int = 0
+    height: int = 0
+    file_bytes: int = 0
+    frame_bytes: list[int] = field(default_factory=list)
+    estimated_bits: list[float] = field(default_factory=list)
+    psnr: list[float] = field(default_factory=list)  # of the reconstruction vs the source
+    seconds: float = 0.0
+
+    @property
+    def bpp(self) -> float:
+        return 8 * self.file_bytes / max(1, self.frames * self.width * self.height)
+
+    @property
+    def estimated_bpp(self) -> float:
+        return sum(self.estimated_bits) / max(1, self.frames * self.width * self.height)
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds else 0.0
+
+
+def _psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    mse = float((a.float() - b.float()).pow(2).mean())
+    return 100.0 if mse == 0 else -10.0 * float(np.log10(mse))
+
+
+def _is_intra(index: int, intra_period: int) -> bool:
+    return index == 0 or (intra_period > 0 and index % intra_period == 0)
+
+
+@torch.no_grad()
+def encode_video(model: torch.nn.Module, src: str | os.PathLike, out: str | os.PathLike, *,
+                 model_id: str, quality: float, intra_period: int = -1,
+                 max_frames: int | None = None, device: str | torch.device = "cpu",
+                 on_frame=None, **open_kw) -> CodingReport:
+    """Code ``src`` into ``out`` (.v1d, written atomically). ``on_frame(t, x_hat)`` is
+    called with each reconstruction (what the decoder will produce)."""
+    from vid1d.io import open_video
+
+    check_not_input(out, [src])
+    if intra_period != -1 and intra_period < 1:
+        raise InputError(f"intra period must be -1 or >= 1, got {intra_period}")
+    if not np.isfinite(quality):
+        raise InputError(f"quality must be a finite number, got {quality}")
+    model = model.to(device).eval()
+    report = CodingReport()
+    start = time.perf_counter()
+    with open_video(src, **open_kw) as reader:
+        info = reader.info
+        report.width, report.height = info.width, info.height
+        lmbda = model.lmbda_for_quality(quality)
+        header = StreamHeader(
+            model_id=model_id, width=info.width, height=info.height,
+            fps_num=info.fps.numerator, fps_den=info.fps.denominator,
+            weights_sha256=weights_sha256(model), color_format=ColorFormat.RGB,
+            full_range=True, bit_depth=8, intra_period=intra_period, quality=quality,
+            lmbda=lmbda)
+        total = max_frames if info.num_frames is None else min(info.num_frames, max_frames or 1 << 62)
+        bar = progress(total=total, desc=f"encode {Path(src).name}", unit="frame")
+        with BitstreamWriter(out, header) as writer:
+            state, t = None, 0
+            for chunk in reader.chunks(8, max_frames):
+                for x in chunk.unbind(1):  # (3, H, W)
+                    x = x[None].to(device)
+                    intra = _is_intra(t, intra_period)
+                    code, x_hat, state = model.compress_frame(x, None if intra else state, quality)
+                    payload = FramePayload(t, FrameType.INTRA if intra else FrameType.INTER,
+                                           symbols_crc32(code.symbols), (code.data,))
+                    writer.write_chunk(ChunkType.FRAME, payload.pack())
+                    report.frame_bytes.append(len(code.data))
+                    report.estimated_bits.append(code.estimated_bits)
+                    report.psnr.append(_psnr(x_hat, x))
+                    if on_frame is not None:
+                        on_frame(t, x_hat)
+                    t += 1
+                    bar.update(1)
+            if t == 0:
+                raise InputError(f"{src}: no frames to encode")
+        bar.close()
+    report.frames = t
+    report.file_bytes = Path(out).stat().st_size
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+@torch.no_grad()
+def decode_video(stream: str | os.PathLike, out: str | os.PathLike | None, *,
+                 model: torch.nn.Module | None = None, device: str | torch.device = "cpu",
+                 on_frame=None, **writer_kw) -> CodingReport:
+    """Decode a .v1d stream to a video file (any format vid1d.io writes) or, with
+    ``out=None``, only to ``on_frame(t, x_hat)`` callbacks."""
+    from vid1d.io import open_writer
+    from vid1d.models.registry import load_model
+
+    if out is not None:
+        check_not_input(out, [stream])
+    report = CodingReport()
+    start = time.perf_counter()
+    with BitstreamReader(stream) as reader:
+        h = reader.header
+        if h.color_format != ColorFormat.RGB:
+            raise BitstreamError(f"colour format {h.color_format.name} is not supported by "
+                                 "learned-codec decoding")
+        if model is None:
+            try:
+                model, _ = load_model(h.model_id, device=device)
+            except InputError as e:
+                raise InputError(f"stream was made by model {h.model_id!r}: {e}") from None
+        model = model.to(device).eval()
+        if weights_sha256(model) != h.weights_sha256:
+            raise BitstreamError(f"stream was made by other weights than this {h.model_id!r} "
+                                 "model's (weights hash differs)")
+        report.width, report.height = h.width, h.height
+        writer = (open_writer(out, width=h.width, height=h.height,
+                              fps=f"{h.fps_num}/{h.fps_den}", **writer_kw)
+                  if out is not None else None)
+        bar = progress(total=h.frame_count, desc=f"decode {Path(stream).name}", unit="frame")
+        try:
+            state = None
+            for frame in iter_frames(reader):
+                if len(frame.streams) != 1:
+                    raise BitstreamError(f"frame {frame.frame_index}: expected 1 substream")
+                intra = frame.frame_type == FrameType.INTRA
+                if intra != _is_intra(frame.frame_index, h.intra_period):
+                    raise BitstreamError(f"frame {frame.frame_index}: frame type contradicts "
+                                         "the header's intra period")
+                x_hat, symbols, state = model.decompress_frame(
+                    frame.streams[0], None if intra else state, h.quality, h.height, h.width,
+                    device)
+                frame.check_symbols(symbols)
+                if writer is not None:
+                    writer.write(x_hat[0].cpu()[:, None])  # (3, 1, H, W)
+                if on_frame is not None:
+                    on_frame(frame.frame_index, x_hat)
+                report.frame_bytes.append(len(frame.streams[0]))
+                report.frames += 1
+                bar.update(1)
+        except BaseException:
+            if writer is not None:
+                writer.abort()
+            raise
+        finally:
+            bar.close()
+        if writer is not None:
+            writer.close()
+    report.file_bytes = Path(stream).stat().st_size
+    report.seconds = time.perf_counter() - start
+    return report
