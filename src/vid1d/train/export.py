@@ -1,0 +1,74 @@
+"""Turn a training run into a registry model (``vid1d export``).
+
+Writes ``<models dir>/<NAME>.safetensors`` + ``<NAME>.json`` (model type, config,
+id, sha256 and a model card: data, steps, hardware, training time, final
+metrics), which :func:`vid1d.models.registry.load_model` then loads by name.
+The EMA weights are exported by default: they are the ones that were validated.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from vid1d.errors import InputError
+from vid1d.models.checkpoint import checkpoint_paths, save_checkpoint
+from vid1d.models.registry import build_model, list_models, user_models_dir
+from vid1d.train.checkpoints import load_train_checkpoint
+
+MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def export_run(run_dir: str | os.PathLike, name: str, *, step: int | None = None,
+               weights: str = "ema", card: dict | None = None,
+               models_dir: str | os.PathLike | None = None, force: bool = False) -> Path:
+    """Export ``run_dir``'s checkpoint at ``step`` (default: latest) as model id ``name``.
+
+    Returns the weights path. ``weights`` is ``"ema"`` or ``"model"`` (the raw
+    optimizer weights); ``card`` entries are added to (and override) the card.
+    """
+    if not MODEL_ID.match(name) or name.endswith((".json", ".safetensors")):
+        raise InputError(f"model id {name!r}: use letters, digits, '.', '_' and '-' "
+                         "(e.g. gvc1d-small-mydata), without an extension")
+    if weights not in ("ema", "model"):
+        raise InputError(f"weights must be 'ema' or 'model', got {weights!r}")
+    ckpt = load_train_checkpoint(run_dir, step)
+    state = ckpt.ema if weights == "ema" else ckpt.model
+    if not state:
+        raise InputError(f"{ckpt.weights_path.name}: the run kept no EMA (train.ema_decay=0); "
+                         "export the raw weights with --weights model")
+    entry = list_models().get(name)
+    if entry is not None and entry.bundled:
+        raise InputError(f"{name!r} is a bundled model id; choose another name")
+    folder = Path(models_dir) if models_dir is not None else user_models_dir()
+    target = folder / name
+    if checkpoint_paths(target)[0].exists() and not force:
+        raise InputError(f"{checkpoint_paths(target)[0]} exists (pass --force to replace it)")
+
+    # Through the module: strict key/shape check now, not at load time, and the
+    # fp32 EMA is cast to the parameters' own dtypes.
+    module = build_model(ckpt.meta["type"], ckpt.meta["config"])
+    try:
+        module.load_state_dict(state)
+    except RuntimeError as e:
+        raise InputError(f"{ckpt.weights_path}: weights do not fit the configured model "
+                         f"({str(e).splitlines()[0]})") from None
+
+    run_cfg = ckpt.meta.get("run_config", {})
+    full_card = {
+        "run": str(Path(run_dir).resolve()),
+        "step": ckpt.step,
+        "weights": weights,
+        "preset": run_cfg.get("preset"),
+        "data": run_cfg.get("data"),
+        "train": run_cfg.get("train"),
+        "hardware": ckpt.meta.get("hardware"),
+        "train_seconds": ckpt.meta.get("train_seconds"),
+        "metrics": ckpt.meta.get("metrics"),
+        "val": ckpt.meta.get("val"),
+        "source_sha256": ckpt.meta.get("sha256"),
+        **(card or {}),
+    }
+    return save_checkpoint(target, module.state_dict(), model_type=ckpt.meta["type"],
+                           config=ckpt.meta["config"], extra={"id": name, "card": full_card})

@@ -1,0 +1,108 @@
+"""`vid1d train` and `vid1d export` end to end, and export -> load_model."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+import vid1d.cli.main as cli
+from vid1d.errors import InputError
+from vid1d.models.registry import list_models, load_model
+from vid1d.train import fit, resolve_run_config
+from vid1d.train.export import export_run
+
+
+@pytest.fixture(autouse=True)
+def only_our_subcommands(monkeypatch):
+    # The real entry point, without importing the other subcommands' modules.
+    monkeypatch.setattr(cli, "SUBCOMMANDS", ["train", "export"])
+
+
+def main(argv: list[str]) -> int:
+    return cli.main(argv)
+
+
+def test_train_cli_resume_and_export(tiny, tmp_path, models_dir, capsys):
+    run = tmp_path / "run"
+    # options and overrides intermixed, as people type them; real vid1d.data clips
+    rc = main(["train", "train-test-ae", "--preset", "recipe", "model.dim=5", "--data",
+               "synthetic-shapes", "--out", str(run), "--steps", "4", "train.ckpt_every=2",
+               "train.device=cpu", "train.val_every=2", "train.sample_every=4"])
+    assert rc == 0, capsys.readouterr().err
+    assert "step 4/4" in capsys.readouterr().out
+    records = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records if "split" not in r] == [2, 4]
+    assert [r["step"] for r in records if r.get("split") == "val"] == [2, 4]
+    assert (run / "checkpoints" / "latest").read_text().strip() == "step_000004"
+    assert (run / "samples" / "step_000004.png").exists()
+    saved = (run / "config.yaml").read_text()
+    assert "dim: 5" in saved and "kind: synthetic-shapes" in saved and "steps: 4" in saved
+
+    # a second `train` into the same folder is refused; --resume RUN continues (and extends)
+    assert main(["train", "train-test-ae", "--out", str(run)]) == 2
+    assert "already holds a run" in capsys.readouterr().err
+    assert main(["train", "--resume", str(run), "--steps", "6"]) == 0
+    assert "step 6/6" in capsys.readouterr().out
+    steps = [json.loads(x)["step"] for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert steps[-1] == 6 and "resumed from step_000004" in (run / "train.log").read_text()
+
+    assert main(["export", str(run), "-o", "tiny-exported", "--card", "note=hello",
+                 "--card", "epochs=2"]) == 0
+    model, ckpt = load_model("tiny-exported")
+    card = ckpt.meta["card"]
+    assert ckpt.meta["id"] == "tiny-exported" and ckpt.meta["type"] == "train-test-ae"
+    assert card["step"] == 6 and card["weights"] == "ema" and card["note"] == "hello"
+    assert card["epochs"] == 2 and card["data"]["kind"] == "synthetic-shapes"
+    assert card["metrics"]["step"] == 6 and card["val"]["mse"] > 0 and card["hardware"]["device"]
+    assert card["train_seconds"] > 0 and "tiny-exported" in list_models()
+    ema = {k[4:]: v for k, v in load_file(run / "checkpoints" / "step_000006.safetensors").items()
+           if k.startswith("ema.")}
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, ema[k]), k
+    assert main(["export", str(run), "-o", "tiny-exported"]) == 2  # exists: needs --force
+    assert "--force" in capsys.readouterr().err
+    assert main(["export", str(run), "-o", "tiny-raw", "--weights", "model", "--step", "4"]) == 0
+    raw, _ = load_model("tiny-raw")
+    ref = load_file(run / "checkpoints" / "step_000004.safetensors")
+    assert all(torch.equal(v, ref[f"model.{k}"]) for k, v in raw.state_dict().items())
+
+
+def test_cli_errors_are_one_line(tiny, tmp_path, capsys):
+    out = str(tmp_path / "r")
+    cases = [
+        (["train", "train-test-ae", "--out", out, "model.dimm=3"], "unknown config key model.dimm"),
+        (["train", "train-test-ae", "--preset", "nope", "--out", out], "no preset 'nope'"),
+        (["train", "train-test-ae", "--data", str(tmp_path / "nowhere"), "--out", out],
+         "not a folder"),
+        (["train", "train-test-ae"], "--out RUN is required"),
+        (["train", "--resume", str(tmp_path / "none")], "not a vid1d run folder"),
+        (["export", str(tmp_path / "none"), "-o", "x"], "no checkpoint yet"),
+        (["export", out, "-o", "bad/name"], "model id"),
+    ]
+    for argv, message in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, (argv, err)
+
+
+def test_data_folder_and_print_config(tiny, tmp_path, capsys):
+    (tmp_path / "clips").mkdir()
+    assert main(["train", "train-test-ae", "--preset", "recipe", "--data", str(tmp_path / "clips"),
+                 "--out", str(tmp_path / "r"), "--print-config", "data.frames=3"]) == 0
+    printed = capsys.readouterr().out
+    assert f"root: {tmp_path / 'clips'}" in printed and "kind: mixed" in printed
+    assert "frames: 3" in printed and not (tmp_path / "r").exists()
+
+
+def test_export_without_ema_needs_raw_weights(tiny, tmp_path, models_dir):
+    cfg = resolve_run_config("train-test-ae", preset="recipe", overrides=[
+        "train.steps=1", "train.ema_decay=0", "train.val_every=0", "train.sample_every=0",
+        "train.device=cpu"])
+    fit(cfg, tmp_path / "r", train_set=tiny.TinyClips(8))
+    with pytest.raises(InputError, match="--weights model"):
+        export_run(tmp_path / "r", "no-ema")
+    path = export_run(tmp_path / "r", "no-ema", weights="model")
+    assert path == models_dir / "no-ema.safetensors" and load_model("no-ema")[0] is not None
