@@ -25,8 +25,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
-
     from vid1d.io import open_video
     from vid1d.models.gvc1d.analysis import plot_outflow, token_attention_maps
     from vid1d.models.registry import load_model
