@@ -1,0 +1,45 @@
+"""Training data: clip datasets over real video, synthetic clips, splits, configs.
+
+Importing this package is cheap; the names below are loaded on first use::
+
+    from vid1d.data import DataConfig, build_dataset
+    ds = build_dataset(DataConfig(kind="videos", root="clips/", frames=8, size=(128, 128)))
+    item = ds[0]  # {"video": (3, 8, 128, 128), "label": int64, "source": "a.mp4"}
+
+See :mod:`vid1d.data.base` for the determinism contract every dataset keeps.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "DataConfig": "vid1d.data.config",
+    "build_dataset": "vid1d.data.build",
+    "ClipDataset": "vid1d.data.base",
+    "FolderClips": "vid1d.data.datasets",
+    "MixedClips": "vid1d.data.datasets",
+    "CameraMotionClips": "vid1d.data.synthetic",
+    "MovingShapes": "vid1d.data.synthetic",
+    "Source": "vid1d.data.sources",
+    "scan_videos": "vid1d.data.sources",
+    "scan_frame_folders": "vid1d.data.sources",
+    "scan_yuv": "vid1d.data.sources",
+    "scan_any": "vid1d.data.sources",
+    "read_clip": "vid1d.data.clips",
+    "split_keys": "vid1d.data.split",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'vid1d.data' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)
