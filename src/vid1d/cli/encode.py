@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     if args.lmbda is not None:
         if not (args.lmbda > 0 and math.isfinite(args.lmbda)):
             raise InputError("--lambda must be a positive number")
-        quality = model.lmbda.quality_for_lmbda(args.lmbda)
+        quality = model.quality_for_lmbda(args.lmbda)
     else:
         quality = (levels - 1) / 2 if args.quality is None else args.quality
     if not 0 <= quality <= levels - 1:

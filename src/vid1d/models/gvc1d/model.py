@@ -184,6 +184,9 @@ class GVC1D(nn.Module):
             self.update()
         return self._tables
 
+    def quality_for_lmbda(self, lmbda: float) -> float:
+        return self.lmbda.quality_for_lmbda(lmbda)
+
     def lmbda_for_quality(self, quality: float) -> float:
         return float(self.lmbda(self._quality(quality, "cpu"))[0][0])
 
