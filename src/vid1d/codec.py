@@ -43,6 +43,15 @@ from vid1d.utils.fs import check_not_input
 from vid1d.utils.progress import progress
 
 
+@dataclass
+class FrameCode:
+    """One coded frame: the entropy-coded bytes and what the container needs."""
+
+    data: bytes
+    symbols: np.ndarray  # int32, the coded symbols in coding order (for the symbol CRC)
+    estimated_bits: float  # ideal code length under the model's integer tables
+
+
 def weights_sha256(model: torch.nn.Module) -> bytes:
     """Content hash of a model's weights (its state dict serialised as safetensors)."""
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}

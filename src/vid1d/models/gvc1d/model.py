@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from vid1d.codec import FrameCode
 from vid1d.entropy.base import lower_bound
 from vid1d.entropy.steps import StepDecoder, StepEncoder
 from vid1d.errors import BitstreamError
@@ -48,15 +49,6 @@ class CodingState:
     short: torch.Tensor  # f_t (B, h, w, D)
     memory: torch.Tensor | None  # (B·N, M, D), None without memory
     frames: int = 1  # frames coded since the last intra frame
-
-
-@dataclass
-class FrameCode:
-    """One coded frame: the entropy-coded bytes and what the container needs."""
-
-    data: bytes
-    symbols: np.ndarray  # int32 (N, T, C), the coded ŷ, for the symbol CRC
-    estimated_bits: float  # ideal code length under the integer tables
 
 
 def ste_round(x: torch.Tensor) -> torch.Tensor:

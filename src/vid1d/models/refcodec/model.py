@@ -21,10 +21,10 @@ import torch
 from einops import rearrange
 from torch import nn
 
+from vid1d.codec import FrameCode
 from vid1d.entropy import FactorizedDensity
 from vid1d.entropy.coder import estimate_bits
 from vid1d.io import crop, pad_to_multiple
-from vid1d.models.gvc1d.model import FrameCode
 from vid1d.nn import GDN
 
 AUX_WEIGHT = 1e-3
