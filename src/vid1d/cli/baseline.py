@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from vid1d.cli.metrics import add_raw_video_args, parse_size, positive_int
+from vid1d.cli.args import parse_size, positive_int
+from vid1d.cli.metrics import add_raw_video_args
 from vid1d.errors import InputError
 
 

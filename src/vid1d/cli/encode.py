@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from vid1d.cli.info import parse_size
+from vid1d.cli.args import parse_size
 from vid1d.errors import InputError
 
 DEFAULT_MODEL = "gvc1d-small"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from vid1d.bitstream import BitstreamReader, ChunkType, FramePayload
 from vid1d.bitstream.format import MAGIC
+from vid1d.cli.args import parse_size
 from vid1d.errors import InputError
 
 
@@ -19,18 +20,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--size", help="WxH for raw .yuv input")
     p.add_argument("--pix-fmt", help="pixel format for raw .yuv (yuv420p | yuv420p10le)")
     p.set_defaults(func=run)
-
-
-def parse_size(text: str | None) -> tuple[int, int] | None:
-    if text is None:
-        return None
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise InputError(f"--size must look like 1920x1080, got {text!r}") from None
-    if w <= 0 or h <= 0:
-        raise InputError(f"--size must be positive, got {text!r}")
-    return w, h
 
 
 def describe_bitstream(path: Path) -> str:

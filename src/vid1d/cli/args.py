@@ -1,0 +1,30 @@
+"""Argument parsing shared by the subcommands."""
+
+from __future__ import annotations
+
+import argparse
+
+from vid1d.errors import InputError
+
+
+def parse_size(text: str | None) -> tuple[int, int] | None:
+    """``"1920x1080"`` -> ``(1920, 1080)``; None stays None."""
+    if text is None:
+        return None
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise InputError(f"--size must look like 1920x1080, got {text!r}") from None
+    if w <= 0 or h <= 0:
+        raise InputError(f"--size must be positive, got {text!r}")
+    return w, h
+
+
+def positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
+    return v
