@@ -224,3 +224,14 @@ def test_attention_outflow_maps(tmp_path):
     out = tmp_path / "outflow.png"
     plot_outflow(video[0].transpose(0, 1), maps, TINY.patch, out, tokens=[0, 1])
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_tiny_preset_loss_goes_down():
+    from vid1d.train.testing import assert_loss_decreases
+
+    torch.manual_seed(0)
+    smooth = torch.nn.functional.interpolate(torch.rand(2, 3 * 2, 4, 4), size=(16, 16),
+                                             mode="bilinear").reshape(2, 3, 2, 16, 16)
+    torch.manual_seed(0)
+    model = GVC1D(TINY)
+    assert_loss_decreases(model, {"video": smooth}, steps=40, lr=3e-3, factor=0.5, max_seconds=120)
