@@ -109,3 +109,12 @@ def test_weights_of_another_shape_are_refused(models_dir):
     (models_dir / "tiny-d.json").write_text(json.dumps(meta))
     with pytest.raises(InputError, match="do not fit"):
         load_model("tiny-d")
+
+
+def test_tensors_sharing_memory_are_saved_as_copies(tmp_path):
+    shared = torch.arange(4.0)
+    save_checkpoint(tmp_path / "s", {"a": shared, "b": shared, "c": shared[:2]},
+                    model_type="test-tiny", config={})
+    ckpt = load_checkpoint(tmp_path / "s")
+    assert torch.equal(ckpt.state_dict["a"], shared) and torch.equal(ckpt.state_dict["b"], shared)
+    assert torch.equal(ckpt.state_dict["c"], shared[:2])

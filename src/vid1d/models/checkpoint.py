@@ -54,7 +54,15 @@ def save_checkpoint(path: str | os.PathLike, state_dict: dict[str, torch.Tensor]
                     model_type: str, config: dict, extra: dict | None = None) -> Path:
     """Write weights then sidecar, both atomically; returns the weights path."""
     weights, sidecar = checkpoint_paths(path)
-    tensors = {k: v.detach().to("cpu").contiguous() for k, v in state_dict.items()}
+    tensors, seen = {}, set()
+    for k, v in state_dict.items():
+        t = v.detach().to("cpu").contiguous()
+        # safetensors refuses tensors that share memory (e.g. a model and its EMA
+        # holding the same integer buffer): such tensors are stored as copies.
+        if t.numel() and t.untyped_storage().data_ptr() in seen:
+            t = t.clone()
+        seen.add(t.untyped_storage().data_ptr())
+        tensors[k] = t
     with atomic_path(weights) as tmp:
         save_file(tensors, str(tmp), metadata={"format": "pt", "model_type": model_type})
     from vid1d import __version__
