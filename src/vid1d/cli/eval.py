@@ -27,13 +27,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--intra-period", type=int, default=-1, help="-1: low delay (default)")
     p.add_argument("--qualities", default=None,
                    help="comma-separated quality indexes for learned codecs (default 5 levels)")
+    p.add_argument("--qps", default="32,37,42,47",
+                   help="QPs of the classic codecs (default reaches the low rates learned codecs "
+                   "target, so curves overlap for BD-rate)")
     p.add_argument("--no-vmaf", action="store_true", help="skip VMAF (faster)")
     p.add_argument("--device", default="cpu")
     p.set_defaults(func=run)
 
 
+def low_rate(spec, qps: tuple[int, ...]):
+    """The QP list for the codecs that take QPs (x264/x265/VVenC); AV1 keeps its CRF list."""
+    import dataclasses
+
+    if spec.codec in ("x264", "x265", "vvenc") and spec.qualities is None:
+        return dataclasses.replace(spec, quality_param="qp", qualities=qps)
+    return spec
+
+
 def run(args: argparse.Namespace) -> int:
-    from vid1d.baselines import run_baselines
+    from vid1d.baselines import BaselineSpec, run_baselines
     from vid1d.eval.learned import run_learned
     from vid1d.eval.plot import plot_rd
     from vid1d.eval.rd import bd_table, format_bd_table, write_rd
@@ -45,8 +57,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         qualities = ([float(q) for q in args.qualities.split(",")]
                      if args.qualities else None)
+        qps = tuple(int(q) for q in args.qps.split(","))
     except ValueError:
-        raise InputError(f"--qualities must be numbers, got {args.qualities!r}") from None
+        raise InputError("--qualities and --qps must be comma-separated numbers") from None
     models = list_models()
     learned = [c for c in codecs if c in models or c.endswith((".json", ".safetensors"))]
     classic = [c for c in codecs if c not in learned]
@@ -66,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
                                c["macs_per_pixel"]))
         if classic:
             config = "low-delay" if args.intra_period == -1 else "random-access"
-            for rd in run_baselines(inp, classic, frames=args.frames, config=config,
+            specs = [low_rate(BaselineSpec.parse(c), qps) for c in classic]
+            for rd in run_baselines(inp, specs, frames=args.frames, config=config,
                                     intra_period=None if args.intra_period == -1
                                     else args.intra_period, metrics=metrics):
                 per_input.append(rd)

@@ -141,28 +141,6 @@ def run_learned(model_ref: str | os.PathLike, input: str | os.PathLike, *,
     return validate_rd(rd, f"{model_id} result")
 
 
-def demo_learned(model_id: str, input: str | os.PathLike, out: Path, *, frames: int) -> dict:
-    """For the demo: the model's RD curve, one kept stream + decode, a side-by-side PNG."""
-    from vid1d.codec import decode_video as _decode
-    from vid1d.io import open_video
-    from vid1d.models.registry import load_model
-
-    rd = run_learned(model_id, input, frames=frames, keep_dir=out / "bitstreams", complexity=False)
-    mid = rd["points"][len(rd["points"]) // 2]
-    model, _ = load_model(model_id)
-    decoded = out / "gvc1d_decoded.mp4"
-    _decode(mid["bitstream"], decoded, model=model, lossless=True)
-    with open_video(input) as r:
-        ref = r.read(1)[:, 0]
-    with open_video(decoded) as r:
-        rec = r.read(1)[:, 0]
-    side_by_side(out / "side_by_side.png", [ref, rec],
-                 ["original", f"{model_id}  {mid['bpp']:.3f} bpp  {mid['psnr_rgb']:.2f} dB"])
-    print(f"{model_id}: {mid['bpp']:.4f} bpp, PSNR {mid['psnr_rgb']:.2f} dB, MS-SSIM "
-          f"{mid['ms_ssim']:.4f}, VMAF {mid['vmaf']:.1f} -> {decoded}")
-    return rd
-
-
 def side_by_side(path: str | os.PathLike, frames: list[torch.Tensor], titles: list[str]) -> Path:
     """Frames (3, H, W) in [0,1] next to each other, with titles, as a PNG."""
     import matplotlib
