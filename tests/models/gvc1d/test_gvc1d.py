@@ -235,3 +235,23 @@ def test_tiny_preset_loss_goes_down():
     torch.manual_seed(0)
     model = GVC1D(TINY)
     assert_loss_decreases(model, {"video": smooth}, steps=40, lr=3e-3, factor=0.5, max_seconds=120)
+
+
+def test_perceptual_terms_need_weights_and_use_them(tmp_path, monkeypatch):
+    from vid1d.errors import InputError
+    from vid1d.metrics import LPIPS, save_metric_weights
+
+    video = torch.rand(1, 3, 2, 32, 32)
+    model = GVC1D(dataclasses.replace(TINY, lpips_weight=0.5))
+    monkeypatch.delenv("VID1D_LPIPS_WEIGHTS", raising=False)
+    with pytest.raises(InputError, match="VID1D_LPIPS_WEIGHTS"):
+        model.training_losses({"video": video}, 0)
+    torch.manual_seed(0)
+    weights = tmp_path / "lpips.safetensors"
+    save_metric_weights(LPIPS("alex"), weights, {"vid1d_format": "lpips", "net": "alex",
+                                                 "version": "0.1"})
+    monkeypatch.setenv("VID1D_LPIPS_WEIGHTS", str(weights))
+    losses = model.training_losses({"video": video}, 0)
+    assert torch.isfinite(losses["lpips"]) and losses["lpips"] != 0  # random heads: any sign
+    losses["loss"].backward()
+    assert not any(k.startswith("_perceptual") for k in model.state_dict())

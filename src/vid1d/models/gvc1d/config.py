@@ -44,6 +44,11 @@ class GVC1DConfig:
     num_lmbdas: int = 8
     distortion_scale: float = 1000.0  # D = scale · MSE on [0,1] pixels (see lmbda.py)
     msssim_weight: float = 0.0  # D mixes in scale · w · (1 - MS-SSIM) when > 0
+    # Perceptual terms (the paper's generative setting), added to D when > 0. Their
+    # networks load weights from $VID1D_LPIPS_WEIGHTS / $VID1D_DISTS_WEIGHTS; a
+    # weight > 0 without the file stops training with a message saying so.
+    lpips_weight: float = 0.0
+    dists_weight: float = 0.0
     # global layer: "full" attention over all windows' tokens
     cond_dim: int = 128
 

@@ -144,10 +144,29 @@ class GVC1D(nn.Module):
             ref = video.transpose(1, 2).flatten(0, 1)
             d_ms = (1 - ms_ssim(frames, ref)).reshape(B, T).mean(dim=1)
             distortion = (1 - self.cfg.msssim_weight) * mse + self.cfg.msssim_weight * d_ms
+        terms = {}
+        for name, weight in (("lpips", self.cfg.lpips_weight), ("dists", self.cfg.dists_weight)):
+            if weight > 0:
+                frames = out["x_hat"].transpose(1, 2).flatten(0, 1)
+                ref = video.transpose(1, 2).flatten(0, 1)
+                d = self._perceptual(name)(frames, ref).reshape(B, T).mean(dim=1)
+                distortion = distortion + weight * d
+                terms[name] = d.mean().detach()
         loss = (bpp + out["lmbda"] * self.cfg.distortion_scale * distortion).mean()
         psnr = -10 * torch.log10(mse.detach().clamp_min(1e-10))
         return {"loss": loss, "bpp": bpp.mean().detach(), "mse": mse.mean().detach(),
-                "psnr": psnr.mean()}
+                "psnr": psnr.mean(), **terms}
+
+    def _perceptual(self, name: str) -> nn.Module:
+        """LPIPS/DISTS loaded once from their weight files, frozen, not saved with the model."""
+        nets = self.__dict__.setdefault("_perceptual_nets", {})
+        if name not in nets:
+            from vid1d.metrics import load_dists, load_lpips
+
+            device = next(self.parameters()).device
+            net = load_lpips(device=device) if name == "lpips" else load_dists(device=device)
+            nets[name] = net.eval().requires_grad_(False)
+        return nets[name]
 
     @torch.no_grad()
     def validation_metrics(self, batch: dict) -> dict[str, float]:
