@@ -52,8 +52,17 @@ class FrameCode:
     estimated_bits: float  # ideal code length under the model's integer tables
 
 
+def prepare_for_coding(model: torch.nn.Module) -> torch.nn.Module:
+    """eval mode + integer coding tables built (``model.update()``), before any hashing."""
+    model.eval()
+    if callable(getattr(model, "update", None)):
+        model.update()
+    return model
+
+
 def weights_sha256(model: torch.nn.Module) -> bytes:
-    """Content hash of a model's weights (its state dict serialised as safetensors)."""
+    """Content hash of a model's weights (its state dict serialised as safetensors),
+    taken after :func:`prepare_for_coding`, so tables saved in the state dict count."""
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     return hashlib.sha256(safetensors_bytes(state)).digest()
 
@@ -107,7 +116,7 @@ def encode_video(model: torch.nn.Module, src: str | os.PathLike, out: str | os.P
         raise InputError(f"intra period must be -1 or >= 1, got {intra_period}")
     if not np.isfinite(quality):
         raise InputError(f"quality must be a finite number, got {quality}")
-    model = model.to(device).eval()
+    model = prepare_for_coding(model.to(device))
     report = CodingReport()
     start = time.perf_counter()
     with open_video(src, **open_kw) as reader:
@@ -171,7 +180,7 @@ def decode_video(stream: str | os.PathLike, out: str | os.PathLike | None, *,
                 model, _ = load_model(h.model_id, device=device)
             except InputError as e:
                 raise InputError(f"stream was made by model {h.model_id!r}: {e}") from None
-        model = model.to(device).eval()
+        model = prepare_for_coding(model.to(device))
         if weights_sha256(model) != h.weights_sha256:
             raise BitstreamError(f"stream was made by other weights than this {h.model_id!r} "
                                  "model's (weights hash differs)")

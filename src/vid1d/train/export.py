@@ -55,6 +55,11 @@ def export_run(run_dir: str | os.PathLike, name: str, *, step: int | None = None
         raise InputError(f"{ckpt.weights_path}: weights do not fit the configured model "
                          f"({str(e).splitlines()[0]})") from None
 
+    # Codec models build their integer coding tables now, on this machine, and ship
+    # them in the weights: decoders elsewhere then use these exact integers.
+    if callable(getattr(module, "update", None)):
+        module.update()
+
     run_cfg = ckpt.meta.get("run_config", {})
     full_card = {
         "run": str(Path(run_dir).resolve()),

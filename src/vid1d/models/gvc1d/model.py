@@ -185,9 +185,10 @@ class GVC1D(nn.Module):
         return torch.cat([video[:, :, last], out["x_hat"][:, :, last].clamp(0, 1)], dim=0)
 
     # -- coding path --------------------------------------------------------------------------
-    def update(self) -> None:
-        """Build the integer coding tables (a fixed function of the config)."""
-        self._tables = build_tables()
+    def update(self, force: bool = False) -> None:
+        """Build the integer coding tables (a fixed function of the config; idempotent)."""
+        if force or self._tables is None:
+            self._tables = build_tables()
 
     @property
     def tables(self):

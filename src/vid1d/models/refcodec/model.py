@@ -115,11 +115,17 @@ class RefCodec(nn.Module):
     def quality_for_lmbda(self, lmbda: float) -> float:
         return 0.0
 
-    def _tables(self):
-        # The integer tables live in the state dict; a model exported before they
-        # were built builds them once here from its own weights.
-        if not self.prior.tables_built:
+    def update(self, force: bool = False) -> None:
+        """Build the prior's integer tables if the weights do not carry them yet.
+
+        Tables saved in the state dict are never rebuilt (unless ``force``): they,
+        not the float weights, are what makes coding identical across machines.
+        """
+        if force or not self.prior.tables_built:
             self.prior.update()
+
+    def _tables(self):
+        self.update()
         return self.prior.table
 
     @torch.no_grad()
