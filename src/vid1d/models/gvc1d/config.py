@@ -49,10 +49,16 @@ class GVC1DConfig:
     # weight > 0 without the file stops training with a message saying so.
     lpips_weight: float = 0.0
     dists_weight: float = 0.0
-    # global layer: "full" attention over all windows' tokens
     cond_dim: int = 128
+    # What the decoder sees in training: "noise" (ŷ = y + U(-½,½), the smooth proxy
+    # that lets information through while |y| is still small) or "ste" (rounded
+    # values, straight-through gradient, as at coding time). The prior and the
+    # memory always see the rounded tokens, as when coding.
+    train_quant: str = "noise"
 
     def __post_init__(self) -> None:
+        if self.train_quant not in ("noise", "ste"):
+            raise ValueError(f"train_quant must be 'noise' or 'ste', got {self.train_quant!r}")
         if self.memory not in ("1d", "2d", "none"):
             raise ValueError(f"memory must be '1d', '2d' or 'none', got {self.memory!r}")
         if min(self.patch, self.window, self.tokens, self.token_channels, self.dim) < 1:

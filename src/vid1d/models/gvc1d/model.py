@@ -10,8 +10,9 @@ Per frame t (low delay; intra frames have empty context)::
                                                       |
                           memory_t = update(memory_{t-1}, ŷ_t)   (-> C_l of t+1)
 
-Training: ``forward`` runs a clip through this recurrence (noise for the rate,
-straight-through rounding for the decoder and the prior's inputs) and returns
+Training: ``forward`` runs a clip through this recurrence (additive noise for
+the rate and, by default, for the decoder's input; straight-through rounding for
+the prior's and the memory's inputs) and returns
 ``{"x_hat", "likelihoods"}``; ``training_losses`` adds R + λ·D with λ sampled per
 clip from the 8 levels. Coding: ``compress_frame`` / ``decompress_frame`` run
 the same modules, with the prior evaluated token by token through exactly the
@@ -119,10 +120,11 @@ class GVC1D(nn.Module):
             short, long = self._context(state, cond_w)
             y = self.encoder(x, short, long, cond) / qstep  # (B·N, Tk, C)
             y_int = ste_round(y)
-            y_rate = y + torch.empty_like(y).uniform_(-0.5, 0.5) if training else y_int
+            y_noisy = y + torch.empty_like(y).uniform_(-0.5, 0.5) if training else y_int
             mu, log_sigma = self.prior(y_int, short, long, cond_w)
-            liks.append(gaussian_likelihood(y_rate, mu, log_sigma.exp()))
-            x_hat, feats = self.decoder(y_int * qstep, short, long, cond, B, nh, nw)
+            liks.append(gaussian_likelihood(y_noisy, mu, log_sigma.exp()))
+            y_dec = y_noisy if self.cfg.train_quant == "noise" else y_int
+            x_hat, feats = self.decoder(y_dec * qstep, short, long, cond, B, nh, nw)
             x_hats.append(x_hat[..., :H, :W])
             state = self._next_state(state, y_int, feats, cond_w)
         likelihoods = torch.stack([lk.reshape(B, nh * nw, *lk.shape[1:]) for lk in liks], dim=1)
