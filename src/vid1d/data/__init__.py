@@ -11,7 +11,7 @@ See :mod:`vid1d.data.base` for the determinism contract every dataset keeps.
 
 from __future__ import annotations
 
-import importlib
+from vid1d.utils.lazy import lazy_exports
 
 _EXPORTS = {
     "DataConfig": "vid1d.data.config",
@@ -33,13 +33,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'vid1d.data' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(list(globals()) + __all__)
+__getattr__, __dir__ = lazy_exports("vid1d.data", _EXPORTS, globals())

@@ -11,7 +11,7 @@ Names are loaded on first use, so a model package can import
 
 from __future__ import annotations
 
-import importlib
+from vid1d.utils.lazy import lazy_exports
 
 _EXPORTS = {
     "TrainableModel": "vid1d.train.api",
@@ -30,13 +30,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'vid1d.train' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(list(globals()) + __all__)
+__getattr__, __dir__ = lazy_exports("vid1d.train", _EXPORTS, globals())
