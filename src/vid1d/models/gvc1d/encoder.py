@@ -29,6 +29,12 @@ class ContextTokens(nn.Module):
         self.cfg = cfg
         self.type_embed = nn.Parameter(torch.randn(4, d) * 0.02)
         self.token_pos = nn.Parameter(torch.randn(cfg.tokens, d) * 0.02)  # index of a 1D token
+        # Position of a patch inside its window. RoPE alone leaves the decoder's
+        # identical mask tokens nearly indistinguishable (their only difference is
+        # a rotation relative to the 1D tokens at the window centre), and a CPU
+        # run without this stalled at a flat mean image; window-relative, so it
+        # holds for any frame size.
+        self.grid_pos = nn.Parameter(torch.randn(cfg.patches_per_window, d) * 0.02)
         self.short_proj = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, d))
         self.long_proj = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, d))
         self.empty_short = nn.Parameter(torch.zeros(d))
@@ -45,7 +51,7 @@ class ContextTokens(nn.Module):
         long_w = (self.empty_long.expand(bn, -1, -1) if long is None
                   else self.long_proj(long))  # (B·N, T, D)
         te = self.type_embed
-        return torch.cat([grid_w + te[PATCH], short_w + te[SHORT],
+        return torch.cat([grid_w + self.grid_pos + te[PATCH], short_w + self.grid_pos + te[SHORT],
                           tokens_w + self.token_pos + te[TOKEN],
                           long_w + self.token_pos + te[LONG]], dim=1)
 
