@@ -18,8 +18,8 @@ from vid1d import __version__
 from vid1d.errors import Vid1dError
 
 # Order is the order shown in --help.
-SUBCOMMANDS = ["encode", "decode", "info", "metrics", "baseline", "bdrate", "plot", "eval", "explain",
-               "train", "export", "data", "demo"]
+SUBCOMMANDS = ["encode", "decode", "tokenize", "detokenize", "info", "metrics", "baseline",
+               "bdrate", "plot", "eval", "explain", "train", "export", "data", "demo"]
 
 
 def build_parser() -> argparse.ArgumentParser:
