@@ -1,9 +1,11 @@
 """Quantizers: rounding for coding, and the differentiable proxies used to train it.
 
-See :mod:`vid1d.quant.scalar` (round / noise / straight-through / dispatcher) and
-:mod:`vid1d.quant.soft_round` (Agustsson & Theis soft rounding, Kumaraswamy noise).
+See :mod:`vid1d.quant.scalar` (round / noise / straight-through / dispatcher),
+:mod:`vid1d.quant.soft_round` (Agustsson & Theis soft rounding, Kumaraswamy noise) and
+:mod:`vid1d.quant.fsq` (finite scalar quantization, Mentzer et al. 2023).
 """
 
+from vid1d.quant.fsq import FSQ
 from vid1d.quant.scalar import (
     QUANT_MODES,
     QuantMode,
@@ -20,6 +22,7 @@ from vid1d.quant.soft_round import (
 )
 
 __all__ = [
+    "FSQ",
     "QUANT_MODES",
     "QuantMode",
     "add_uniform_noise",
