@@ -134,3 +134,27 @@ def test_assert_loss_decreases(tiny):
 
     with pytest.raises(AssertionError, match="not by the factor"):
         assert_loss_decreases(Stuck(tiny.TinyAEConfig()), batch, steps=3)
+
+
+def test_init_from_a_run_or_an_export_starts_from_its_weights(tiny, tmp_path, models_dir):
+    from vid1d.models.registry import build_model
+    from vid1d.train.export import export_run
+
+    first = run(tiny, cfg_for("train.steps=3"), tmp_path / "a")
+    ema = {k[len("ema."):]: v for k, v in weights(first).items() if k.startswith("ema.")}
+    export_run(tmp_path / "a", "tiny-init")
+    for spec in (str(tmp_path / "a"), "tiny-init"):
+        # one step at lr 1e-12: the weights stay those it was initialized from
+        out = tmp_path / f"b{len(spec)}"
+        res = run(tiny, cfg_for("train.steps=1", "train.optim.lr=1e-12", "train.optim.min_lr=0",
+                                "train.optim.weight_decay=0", f"train.init={spec}"), out)
+        got = {k[len("model."):]: v for k, v in weights(res).items() if k.startswith("model.")}
+        assert got.keys() == ema.keys()
+        for k in ema:
+            torch.testing.assert_close(got[k], ema[k].to(got[k].dtype), rtol=0, atol=1e-6, msg=k)
+        assert f"initialized from {spec}" in (out / "train.log").read_text()
+    fresh = build_model("train-test-ae", cfg_for().model).state_dict()
+    assert any((fresh[k] - ema[k].to(fresh[k].dtype)).abs().max() > 1e-3 for k in ema)
+    with pytest.raises(InputError, match="do not fit"):
+        run(tiny, cfg_for("train.steps=1", "model.dim=5", f"train.init={tmp_path / 'a'}"),
+            tmp_path / "c")

@@ -62,6 +62,12 @@ class TrainConfig:
     ckpt_every: int = 500  # a checkpoint is also written at the last step
     keep_checkpoints: int = 3
     tensorboard: bool = False  # also log to RUN/tb if the tensorboard package is installed
+    # Start from trained weights instead of a fresh initialization (fine-tuning, e.g.
+    # One-DVA stage 2 from stage 1): a model id, an exported checkpoint (.json /
+    # .safetensors) or a run folder (its latest EMA weights). Same model type and
+    # parameter shapes; model.* options that change no shape (stage, losses) may differ.
+    # Optimizer, schedule and step start fresh. Ignored on --resume.
+    init: str = ""
 
     def __post_init__(self) -> None:
         if self.steps < 1 or self.batch_size < 1 or self.accum_steps < 1:

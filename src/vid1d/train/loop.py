@@ -33,7 +33,8 @@ from torch.distributed.tensor import DTensor
 from torch.utils.data import Dataset
 
 from vid1d.errors import InputError, Vid1dError
-from vid1d.models.registry import build_model
+from vid1d.models.checkpoint import load_checkpoint
+from vid1d.models.registry import build_model, resolve
 from vid1d.train.checkpoints import (
     TrainCheckpoint,
     latest_step,
@@ -135,6 +136,9 @@ class _Trainer:
         if not callable(getattr(model, "training_losses", None)):
             raise InputError(f"{type(model).__name__} is not trainable "
                              "(it has no training_losses(batch, step); see vid1d.train.api)")
+        if ckpt is None and tc.init:
+            _load_init_weights(model, tc.init, cfg.model_type)
+            self.log.note(f"initialized from {tc.init}")
         self.model = model.to(env.device).train()
         if ckpt is not None:
             self.model.load_state_dict(ckpt.model)
@@ -406,3 +410,22 @@ class _Trainer:
                 model_type=self.cfg.model_type, model_config=config_to_dict(self.cfg.model),
                 meta=meta, keep=self.tc.keep_checkpoints)
         barrier()
+
+
+def _load_init_weights(model: nn.Module, spec: str, model_type: str) -> None:
+    """``train.init``: weights of a model id, an exported checkpoint or a run folder."""
+    path = Path(spec)
+    if path.is_dir():
+        ckpt = load_train_checkpoint(path)
+        state, found = ckpt.ema or ckpt.model, ckpt.meta.get("type")
+    else:
+        sidecar, pinned = resolve(spec)
+        exported = load_checkpoint(sidecar, expected_sha256=pinned)
+        state, found = exported.state_dict, exported.meta.get("type")
+    if found != model_type:
+        raise InputError(f"train.init={spec}: a {found} model cannot initialize a {model_type} run")
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as e:  # other keys or shapes
+        raise InputError(f"train.init={spec}: weights do not fit the configured model "
+                         f"({str(e).splitlines()[-1].strip()})") from None
