@@ -13,8 +13,8 @@ from vid1d.models.onedva.model import Latents, OneDVA, alignment_loss
 from vid1d.models.registry import register_model_type
 from vid1d.train.config import OptimConfig, RunPreset, TrainConfig
 
-# Training recipes (Appendix A at our scale). Stage 1 by default; continue with
-# ``--resume``-free fine-tuning from the stage-1 export: ``model.stage=2`` (then 3).
+# Training recipes (Appendix A at our scale). Stage 1 by default; stage 2 (then 3) is a
+# new run initialized from the stage-1 run: ``train.init=RUN1 model.stage=2``.
 # ``small`` trains on 17-frame clips at the paper's three aspect shapes, scaled
 # (64×64, 64×112, 112×64), batches grouped by size.
 RECIPES = {
