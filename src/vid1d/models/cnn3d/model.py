@@ -204,7 +204,7 @@ class CNN3D(nn.Module):
     def _quantize(self, z: torch.Tensor) -> torch.Tensor:
         """(B, C, t, h, w) -> FSQ codes (B, d, t, h, w), straight-through."""
         y = rearrange(self.fsq_in(z), "b d t h w -> b t h w d")  # (B, t, h, w, d)
-        return rearrange(self.fsq(y), "b t h w d -> b d t h w")  # (B, d, t, h, w)
+        return rearrange(self.fsq(y), "b t h w d -> b d t h w").contiguous()  # (B, d, t, h, w)
 
     def _to_decoder(self, latent: torch.Tensor) -> torch.Tensor:
         """:meth:`encode`'s latent -> the decoder's input (B, latent_channels, t, h, w)."""
@@ -292,8 +292,12 @@ class CNN3D(nn.Module):
 
     def decode(self, latent: torch.Tensor, num_frames: int, height: int,
                width: int) -> torch.Tensor:
-        """latent (B, latent_dim, t, h, w) -> video (B, 3, num_frames, height, width) in [0, 1]."""
-        return self._synthesis(latent, num_frames, height, width).clamp(0, 1)
+        """latent (B, latent_dim, t, h, w) -> video (B, 3, num_frames, height, width) in [0, 1].
+
+        The latent is made contiguous first: conv3d picks its kernel by memory layout, so a
+        permuted view (such as ``indices_to_codes``'s) would decode to slightly different
+        floats than the same values laid out densely."""
+        return self._synthesis(latent.contiguous(), num_frames, height, width).clamp(0, 1)
 
     # -- discrete tokens (fsq only): what a token model such as VRC consumes -------------------
     def codes_to_indices(self, codes: torch.Tensor) -> torch.Tensor:
@@ -304,7 +308,7 @@ class CNN3D(nn.Module):
     def indices_to_codes(self, indices: torch.Tensor) -> torch.Tensor:
         """Token indices (B, t, h, w) -> FSQ codes (B, d, t, h, w)."""
         self._need_fsq()
-        return rearrange(self.fsq.indices_to_codes(indices), "b t h w d -> b d t h w")
+        return rearrange(self.fsq.indices_to_codes(indices), "b t h w d -> b d t h w").contiguous()
 
     @property
     def codebook_size(self) -> int:
