@@ -25,6 +25,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from safetensors import safe_open
 from safetensors.torch import save_file
 
@@ -81,8 +82,12 @@ def parse_length(text: str | None, budget: int | None) -> str | float | int:
 @torch.no_grad()
 def tokenize_video(model, src: str | os.PathLike, out: str | os.PathLike, *, model_id: str,
                    length: str | float | int = 1.0, clip_frames: int = 17,
-                   max_frames: int | None = None, device: str = "cpu", **open_kw) -> TokenizeReport:
-    """Encode ``src`` clip by clip into a token file (written atomically)."""
+                   max_frames: int | None = None, device: str = "cpu",
+                   resize: tuple[int, int] | None = None, **open_kw) -> TokenizeReport:
+    """Encode ``src`` clip by clip into a token file (written atomically).
+
+    ``resize=(W, H)`` rescales every frame first (antialiased bilinear), for models
+    whose query count only covers small frames (the ``small`` preset: 64×112)."""
     from vid1d.io import open_video
 
     check_not_input(out, [src])
@@ -93,10 +98,12 @@ def tokenize_video(model, src: str | os.PathLike, out: str | os.PathLike, *, mod
     start = time.perf_counter()
     with open_video(src, **open_kw) as reader:
         info = reader.info
-        report.width, report.height = info.width, info.height
+        report.width, report.height = resize or (info.width, info.height)
         total = info.num_frames if max_frames is None else min(info.num_frames or max_frames, max_frames)
         bar = progress(total=total, desc=f"tokenize {Path(src).name}", unit="frame")
         for chunk in reader.chunks(clip_frames, max_frames):  # (3, T, H, W)
+            if resize is not None:
+                chunk = _resize(chunk, resize)
             lat = model.encode(chunk[None].to(device), length)
             n = int(lat.length[0])
             key = f"clip{report.clips:05d}"
@@ -121,6 +128,14 @@ def tokenize_video(model, src: str | os.PathLike, out: str | os.PathLike, *, mod
         save_file(tensors, str(tmp), metadata=meta)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _resize(chunk: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """(3, T, H, W) -> (3, T, size[1], size[0]), antialiased bilinear, in [0, 1]."""
+    w, h = size
+    out = F.interpolate(chunk.float().transpose(0, 1), size=(h, w), mode="bilinear",
+                        antialias=True, align_corners=False)  # (T, 3, h, w)
+    return out.clamp(0, 1).transpose(0, 1)
 
 
 def _int(meta: dict, key: str, lo: int, hi: int, path) -> int:

@@ -91,3 +91,20 @@ def test_bad_inputs_are_one_line_errors(tmp_path, sample_video, model_id, capsys
         err = capsys.readouterr().err.strip()
         assert err.count("\n") == 0 and "error" in err, err
     assert not (tmp_path / "x.y4m").exists()
+
+
+def test_resize_tokenizes_at_the_requested_size(tmp_path, sample_video, model_id, capsys):
+    tok, rec = tmp_path / "t.safetensors", tmp_path / "rec.y4m"
+    assert main(["tokenize", str(sample_video), "-o", str(tok), "--model", model_id,
+                 "--frames", "5", "--clip-frames", "5", "--resize", "48x32"]) == 0
+    with safe_open(str(tok), framework="pt") as f:
+        assert (f.metadata()["width"], f.metadata()["height"]) == ("48", "32")
+        assert f.get_tensor("clip00000.struct").shape == (2 * 3, 4)  # ⌈32/16⌉·⌈48/16⌉
+    assert main(["detokenize", str(tok), "-o", str(rec), "--steps", "1"]) == 0
+    with open_video(rec) as r:
+        assert (r.info.width, r.info.height, r.info.num_frames) == (48, 32, 5)
+    capsys.readouterr()
+    assert main(["tokenize", str(sample_video), "-o", str(tok), "--model", model_id,
+                 "--resize", "48"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--resize" in err[0]

@@ -7,16 +7,16 @@ import argparse
 from vid1d.errors import InputError
 
 
-def parse_size(text: str | None) -> tuple[int, int] | None:
+def parse_size(text: str | None, flag: str = "--size") -> tuple[int, int] | None:
     """``"1920x1080"`` -> ``(1920, 1080)``; None stays None."""
     if text is None:
         return None
     try:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError:
-        raise InputError(f"--size must look like 1920x1080, got {text!r}") from None
+        raise InputError(f"{flag} must look like 1920x1080, got {text!r}") from None
     if w <= 0 or h <= 0:
-        raise InputError(f"--size must be positive, got {text!r}")
+        raise InputError(f"{flag} must be positive, got {text!r}")
     return w, h
 
 

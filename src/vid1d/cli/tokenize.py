@@ -24,6 +24,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--clip-frames", type=positive_int, default=17,
                    help="frames per clip (default 17 = 1 + 4·4)")
     p.add_argument("--frames", type=positive_int, default=None, help="only the first N frames")
+    p.add_argument("--resize", metavar="WxH", help="rescale frames first (the small model's "
+                   "queries cover up to 112x64 / 64x112 frames)")
     p.add_argument("--size", help="WxH for raw .yuv input")
     p.add_argument("--pix-fmt", help="pixel format for raw .yuv input")
     p.add_argument("--device", default="cpu", help="cpu | cuda")
@@ -42,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"{args.model} is a {ckpt.meta.get('type')!r} model, not a One-DVA tokenizer")
     rep = tokenize_video(model, args.input, args.output, model_id=ckpt.meta.get("id", str(args.model)),
                          length=length, clip_frames=args.clip_frames, max_frames=args.frames,
-                         device=args.device, size=parse_size(args.size), pix_fmt=args.pix_fmt)
+                         device=args.device, resize=parse_size(args.resize, "--resize"),
+                         size=parse_size(args.size), pix_fmt=args.pix_fmt)
     print(f"{args.output}: {rep.frames} frames {rep.width}x{rep.height} in {rep.clips} clips, "
           f"{rep.tokens_struct} structural + {rep.tokens_1d} 1D latents "
           f"({100 * rep.fraction_1d:.1f}% of the 1D maximum), {rep.seconds:.1f} s")
