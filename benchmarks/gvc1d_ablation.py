@@ -70,14 +70,16 @@ def main() -> None:
     anchor = rds[args.default]
     rows = []
     for v, rd in rds.items():
-        row = {"variant": v}
+        pts = rd["points"]
+        row = {"variant": v, "points": [{k: p[k] for k in ("quality", "bpp", "psnr_rgb", "ms_ssim")}
+                                        for p in pts]}
         for m in ("psnr_rgb", "ms_ssim"):
             try:
                 row[m] = bd_rate([p["bpp"] for p in anchor["points"]],
                                  [p[m] for p in anchor["points"]],
-                                 [p["bpp"] for p in rd["points"]], [p[m] for p in rd["points"]])
+                                 [p["bpp"] for p in pts], [p[m] for p in pts])
             except Exception as e:  # BD undefined (non-monotonic curve, no overlap)
-                row[m] = f"n/a ({e})"
+                row[m] = f"n/a ({str(e).split(':')[0]})"
         rows.append(row)
     cmd = " ".join(sys.argv)
     meta = {"command": f"python {cmd}", "date": str(date.today()),
@@ -88,8 +90,16 @@ def main() -> None:
     lines = [f"# GVC1D ablations at preset `{args.preset}`, {args.steps} steps each", "",
              f"- Command: `{meta['command']}`", f"- Date: {meta['date']}; machine: {meta['machine']}",
              f"- BD-rate vs `{args.default}` on {args.eval_input} ({args.frames} frames)", "",
-             "| variant | BD-rate PSNR | BD-rate MS-SSIM |", "|---|---:|---:|"]
-    lines += [f"| {r['variant']} | {fmt(r['psnr_rgb'])} | {fmt(r['ms_ssim'])} |" for r in rows]
+             "| variant | bpp (5 qualities) | PSNR RGB (dB) | MS-SSIM | BD-rate PSNR | BD-rate MS-SSIM |",
+             "|---|---:|---:|---:|---:|---:|"]
+
+    def span(r: dict, key: str, f: str) -> str:
+        vals = [p[key] for p in r["points"]]
+        return f"{min(vals):{f}}–{max(vals):{f}}"
+
+    lines += [f"| {r['variant']} | {span(r, 'bpp', '.4f')} | {span(r, 'psnr_rgb', '.2f')} | "
+              f"{span(r, 'ms_ssim', '.3f')} | {fmt(r['psnr_rgb'])} | {fmt(r['ms_ssim'])} |"
+              for r in rows]
     Path(args.out + ".md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
