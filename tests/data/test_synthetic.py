@@ -129,6 +129,16 @@ def test_motion_split_is_by_still_image():
     assert {val[i]["source"] for i in range(20)} <= {f"skimage:{n}" for n in val.images}
 
 
+def test_validation_stills_are_not_degenerate():
+    # A held-out near-black still (hubble) once made every model's val PSNR meaningless.
+    cfg = DataConfig(kind="synthetic-motion", frames=2, size=(16, 16))  # val_fraction 0.1
+    val = build_dataset(cfg, "val")
+    assert len(val.images) == 1
+    for name in val.images:
+        img = load_still(name).astype(np.float64) / 255
+        assert 0.2 < img.mean() < 0.8 and img.std() > 0.15, name
+
+
 def test_stills_load_offline_as_rgb():
     for name in STILLS:
         img = load_still(name)

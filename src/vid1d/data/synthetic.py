@@ -63,6 +63,10 @@ STILLS: dict[str, tuple[str, str]] = {
     "rocket": ("rocket", "a rocket on its launch pad"),
 }
 
+# Validation stills, in the order they are held out (data.val_fraction of the 14):
+# natural photographs with full-range content.
+VAL_STILLS = ("coffee", "motorcycle", "astronaut", "rocket", "cat")
+
 CAMERA_MOTIONS = ("static", "pan-left", "pan-right", "pan-up", "pan-down",
                   "zoom-in", "zoom-out", "rotate-cw", "rotate-ccw")
 _CAMERA_VERBS = {
