@@ -25,10 +25,10 @@ from fractions import Fraction
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from safetensors import safe_open
 from safetensors.torch import save_file
 
+from vid1d.data.datasets import resize_clip
 from vid1d.errors import InputError
 from vid1d.utils.fs import atomic_path, check_not_input
 from vid1d.utils.progress import progress
@@ -103,7 +103,7 @@ def tokenize_video(model, src: str | os.PathLike, out: str | os.PathLike, *, mod
         bar = progress(total=total, desc=f"tokenize {Path(src).name}", unit="frame")
         for chunk in reader.chunks(clip_frames, max_frames):  # (3, T, H, W)
             if resize is not None:
-                chunk = _resize(chunk, resize)
+                chunk = resize_clip(chunk.float(), (resize[1], resize[0]))
             lat = model.encode(chunk[None].to(device), length)
             n = int(lat.length[0])
             key = f"clip{report.clips:05d}"
@@ -128,14 +128,6 @@ def tokenize_video(model, src: str | os.PathLike, out: str | os.PathLike, *, mod
         save_file(tensors, str(tmp), metadata=meta)
     report.seconds = time.perf_counter() - start
     return report
-
-
-def _resize(chunk: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """(3, T, H, W) -> (3, T, size[1], size[0]), antialiased bilinear, in [0, 1]."""
-    w, h = size
-    out = F.interpolate(chunk.float().transpose(0, 1), size=(h, w), mode="bilinear",
-                        antialias=True, align_corners=False)  # (T, 3, h, w)
-    return out.clamp(0, 1).transpose(0, 1)
 
 
 def _int(meta: dict, key: str, lo: int, hi: int, path) -> int:
