@@ -100,6 +100,12 @@ def main() -> None:
         c["motion"] = float(raw_motion_score(v)[0])
         c["score"] = float(model.motion_score(v)[0])
         rows.append(frame_metrics(rec, v))
+    # References with no model: each clip's mean colour as a flat video, and mid-gray.
+    flat = [frame_metrics(c["video"][None].mean(dim=(2, 3, 4), keepdim=True)
+                          .expand_as(c["video"][None]), c["video"][None]) for c in clips]
+    gray = [frame_metrics(torch.full_like(c["video"][None], 0.5), c["video"][None]) for c in clips]
+    res["reference"] = {"flat_mean_colour_psnr": mean([r[0] for r in flat]),
+                        "mid_gray_psnr": mean([r[0] for r in gray])}
     res["onedva"] = {"psnr": mean([r[0] for r in rows]), "ssim": mean([r[1] for r in rows]),
                      "encode_s_per_clip": mean(enc_t), "decode_s_per_clip_1step": mean(dec_t)}
     if args.baseline:
@@ -206,6 +212,9 @@ def _markdown(r: dict, cmd: str) -> str:
         b = r["baseline"]
         lines.append(f"| {b['model']} (3D causal CNN, KL) | {b['psnr']:.2f} | {b['ssim']:.4f} "
                      f"| {b['encode_s_per_clip']:.3f} | {b['decode_s_per_clip']:.3f} |")
+    ref = r["reference"]
+    lines += ["", f"References without a model: each clip's flat mean colour "
+              f"{ref['flat_mean_colour_psnr']:.2f} dB, mid-gray {ref['mid_gray_psnr']:.2f} dB."]
     lines += ["", "PSNR (dB) against the kept 1D latent fraction (onedva_length.png):", "",
               "| clips | " + " | ".join(f"{100 * float(f):.1f}%" for f in FRACTIONS) + " |",
               "|---|" + "---|" * len(FRACTIONS)]
