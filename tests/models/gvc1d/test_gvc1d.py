@@ -207,6 +207,24 @@ def test_quality_changes_rate():
     assert high > low
 
 
+def test_default_qstep_ladder_follows_lambda_to_the_minus_half():
+    model = GVC1D(TINY)
+    lm = model.lmbda.lmbdas
+    qstep = model.lmbda.log_qstep.detach().exp()
+    assert qstep[0].item() == pytest.approx(TINY.qstep_init)
+    torch.testing.assert_close(qstep / qstep[0], (lm / lm[0]).pow(-TINY.qstep_slope))
+    # so an untrained model already spends more bits at higher quality
+    model = tiny_model()
+    with torch.no_grad():
+        model.prior.out.weight.zero_()
+        model.prior.out.bias.zero_()
+    x = torch.rand(1, 3, 32, 32)
+    bits = [model.compress_frame(x, None, float(q))[0].estimated_bits for q in (0, 3, 7)]
+    assert bits[0] < bits[1] < bits[2]
+    with pytest.raises(ValueError, match="qstep"):
+        dataclasses.replace(TINY, qstep_init=0.0)
+
+
 def test_attention_outflow_maps(tmp_path):
     from vid1d.models.gvc1d.analysis import outflow_points, plot_outflow, token_attention_maps
 

@@ -43,6 +43,10 @@ class GVC1DConfig:
     lmbda_max: float = 1.5
     num_lmbdas: int = 8
     distortion_scale: float = 1000.0  # D = scale · MSE on [0,1] pixels (see lmbda.py)
+    # Initial quantization step per level: qstep_init · (λ/λ_min)^(−qstep_slope)
+    # (see lmbda.py). Learned afterwards.
+    qstep_init: float = 1.0
+    qstep_slope: float = 0.5
     msssim_weight: float = 0.0  # D mixes in scale · w · (1 - MS-SSIM) when > 0
     # Perceptual terms (the paper's generative setting), added to D when > 0. Their
     # networks load weights from $VID1D_LPIPS_WEIGHTS / $VID1D_DISTS_WEIGHTS; a
@@ -65,6 +69,8 @@ class GVC1DConfig:
             raise ValueError("sizes must be positive")
         if self.dim % self.heads or self.ar_dim % self.ar_heads:
             raise ValueError("dims must be divisible by heads")
+        if self.qstep_init <= 0 or self.qstep_slope < 0:
+            raise ValueError("need qstep_init > 0 and qstep_slope >= 0")
         if self.num_lmbdas < 1 or not 0 < self.lmbda_min <= self.lmbda_max:
             raise ValueError("need 0 < lmbda_min <= lmbda_max and num_lmbdas >= 1")
 

@@ -9,6 +9,14 @@ range in which CompressAI's MSE models live, scaled to our low-rate regime).
 A continuous ``quality`` q ∈ [0, num_lmbdas − 1] interpolates between the
 levels: log λ linearly, and the learned conditioning vector and quantization
 step linearly between the two nearest levels. Integer q reproduces a trained level.
+
+The learned quantization steps start on a ladder, ``qstep_i = qstep_init ·
+(λ_i / λ_min)^(−qstep_slope)``: for a uniform quantizer at high rate
+D ∝ Δ² and R ≈ −log Δ, so the R + λD optimum has Δ ∝ λ^(−½). Starting all levels
+at Δ = 1 (the first bundled model) made the levels differ only in the loss
+weight; the decoder learned from the same coarse tokens at every λ, rate did not
+move with λ, and finer steps at test time bought no PSNR. The ladder makes each
+level a different operating point from step 0, and training then adjusts it.
 """
 
 from __future__ import annotations
@@ -28,14 +36,17 @@ def lmbda_levels(lmbda_min: float, lmbda_max: float, n: int) -> torch.Tensor:
 class LambdaConditioning(nn.Module):
     """quality (B,) in [0, n-1] -> (λ (B,), conditioning vector (B, cond_dim), log q-step (B,))."""
 
-    def __init__(self, lmbda_min: float, lmbda_max: float, n: int, cond_dim: int):
+    def __init__(self, lmbda_min: float, lmbda_max: float, n: int, cond_dim: int,
+                 qstep_init: float = 1.0, qstep_slope: float = 0.0):
         super().__init__()
         self.n = n
-        self.register_buffer("lmbdas", lmbda_levels(lmbda_min, lmbda_max, n), persistent=False)
+        lmbdas = lmbda_levels(lmbda_min, lmbda_max, n)
+        self.register_buffer("lmbdas", lmbdas, persistent=False)
         self.embed = nn.Parameter(torch.randn(n, cond_dim) * 0.02)
         # Learned quantization step per level: coarser steps at low λ save rate
         # without asking the encoder to shrink its output (DCVC-FM style q-scale).
-        self.log_qstep = nn.Parameter(torch.zeros(n))
+        ladder = math.log(qstep_init) - qstep_slope * torch.log(lmbdas / lmbdas[0])
+        self.log_qstep = nn.Parameter(ladder.clone())
 
     def forward(self, quality: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         q = quality.to(torch.float32).clamp(0, self.n - 1)  # (B,)

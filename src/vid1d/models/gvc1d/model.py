@@ -70,7 +70,8 @@ class GVC1D(nn.Module):
     def __init__(self, cfg: GVC1DConfig):
         super().__init__()
         self.cfg = cfg
-        self.lmbda = LambdaConditioning(cfg.lmbda_min, cfg.lmbda_max, cfg.num_lmbdas, cfg.cond_dim)
+        self.lmbda = LambdaConditioning(cfg.lmbda_min, cfg.lmbda_max, cfg.num_lmbdas, cfg.cond_dim,
+                                        cfg.qstep_init, cfg.qstep_slope)
         self.encoder = GVC1DEncoder(cfg)
         self.decoder = GVC1DDecoder(cfg)
         self.prior = ARTokenPrior(cfg)
