@@ -200,6 +200,19 @@ def test_registry_builds_presets_and_rejects_bad_configs():
                                "repa_depth": 0, "latent_channels": 4, "max_queries": 8})
     assert isinstance(m, OneDVA)
     assert RECIPES["small"].data.frames == 17
-    for bad in ({"dim": 50}, {"stage": 4}, {"p_full": 0.6, "p_struct_only": 0.6}, {"repa": "siglip"}):
+    for bad in ({"dim": 50}, {"stage": 4}, {"p_full": 0.6, "p_struct_only": 0.6}, {"repa": "siglip"},
+                {"logvar_init": 40.0}):
         with pytest.raises(ValueError):
             dataclasses.replace(PRESETS["tiny"], **bad)
+
+
+def test_posterior_starts_with_the_configured_small_sigma():
+    """A fresh encoder's latents are informative (σ = e^(logvar_init/2)), not drowned in
+    σ = 1 noise that a decoder which cannot yet read them would learn to ignore."""
+    v = torch.rand(2, 3, 5, 32, 32)
+    for logvar in (-6.0, 0.0):
+        post = tiny(logvar_init=logvar).encoder(v * 2 - 1)
+        for lv in (post.struct_logvar, post.oned_logvar):
+            sigma = (0.5 * lv).exp()
+            # the weights add a small spread around the bias
+            assert sigma.median().item() == pytest.approx(float(torch.tensor(logvar / 2).exp()), rel=0.5)

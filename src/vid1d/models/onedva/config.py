@@ -23,6 +23,14 @@ class OneDVAConfig:
     latent_s: int = 16
     latent_channels: int = 16
     max_queries: int = 112  # N_max over the training resolutions
+    # Initial posterior log σ² (the bias of the moments layer). At 0 (σ = 1) the
+    # latents start as pure noise to a decoder that cannot read them yet; the
+    # structural latent, spatially aligned, gets used first and the 1D path stays
+    # collapsed: the first bundled onedva-small ended with 1D σ ≈ 1.9, 1D means
+    # nearly equal across queries and the log σ² bias still at 0 after 1300 steps
+    # (at w_kl = 1e-4 nothing moves it). σ = e^−3 ≈ 0.05 starts the bottleneck as
+    # an autoencoder; training then sets σ.
+    logvar_init: float = -6.0
     # transformers
     dim: int = 192
     heads: int = 4
@@ -60,6 +68,8 @@ class OneDVAConfig:
             raise ValueError(f"stage must be 1, 2 or 3, got {self.stage}")
         if not (0 <= self.p_full and 0 <= self.p_struct_only and self.p_full + self.p_struct_only <= 1):
             raise ValueError("p_full and p_struct_only must be >= 0 and sum to at most 1")
+        if not -30.0 <= self.logvar_init <= 20.0:
+            raise ValueError(f"logvar_init must be in [-30, 20], got {self.logvar_init}")
         if self.max_queries < 1 or self.enc_depth < 1 or self.dec_depth < 1:
             raise ValueError("max_queries, enc_depth and dec_depth must be >= 1")
         if not 0 <= self.repa_depth < self.dec_depth:

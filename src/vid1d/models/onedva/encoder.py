@@ -71,6 +71,8 @@ class OneDVAEncoder(nn.Module):
                                     for _ in range(cfg.enc_depth))
         self.norm = nn.LayerNorm(d)
         self.to_moments = nn.Linear(d, 2 * cfg.latent_channels)  # channel compression -> (μ, log σ²)
+        with torch.no_grad():
+            self.to_moments.bias[cfg.latent_channels :].fill_(cfg.logvar_init)
 
     def forward(self, video: torch.Tensor) -> Posterior:
         """video (B, 3, T, H, W) in [−1, 1] -> posteriors of the hybrid latent."""
