@@ -106,3 +106,23 @@ def test_export_without_ema_needs_raw_weights(tiny, tmp_path, models_dir):
         export_run(tmp_path / "r", "no-ema")
     path = export_run(tmp_path / "r", "no-ema", weights="model")
     assert path == models_dir / "no-ema.safetensors" and load_model("no-ema")[0] is not None
+
+
+def test_a_bundled_id_is_replaced_only_in_the_bundled_folder(tiny, tmp_path, models_dir,
+                                                             monkeypatch):
+    from vid1d.models import registry
+    from vid1d.train import export
+
+    cfg = resolve_run_config("train-test-ae", preset="recipe", overrides=[
+        "train.steps=1", "train.val_every=0", "train.sample_every=0", "train.device=cpu"])
+    fit(cfg, tmp_path / "r", train_set=tiny.TinyClips(8))
+    bundled = tmp_path / "bundled"
+    bundled.mkdir()
+    monkeypatch.setattr(registry, "BUNDLED_DIR", bundled)
+    monkeypatch.setattr(export, "BUNDLED_DIR", bundled)
+    export_run(tmp_path / "r", "shipped", models_dir=bundled)
+    assert list_models()["shipped"].bundled
+    with pytest.raises(InputError, match="bundled model id"):
+        export_run(tmp_path / "r", "shipped")  # a user model may not shadow it
+    assert not (models_dir / "shipped.safetensors").exists()
+    export_run(tmp_path / "r", "shipped", models_dir=bundled, force=True)  # re-bundling

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from vid1d.errors import InputError
 from vid1d.models.checkpoint import checkpoint_paths, save_checkpoint
-from vid1d.models.registry import build_model, list_models, user_models_dir
+from vid1d.models.registry import BUNDLED_DIR, build_model, list_models, user_models_dir
 from vid1d.train.checkpoints import load_train_checkpoint
 
 MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -38,10 +38,13 @@ def export_run(run_dir: str | os.PathLike, name: str, *, step: int | None = None
     if not state:
         raise InputError(f"{ckpt.weights_path.name}: the run kept no EMA (train.ema_decay=0); "
                          "export the raw weights with --weights model")
-    entry = list_models().get(name)
-    if entry is not None and entry.bundled:
-        raise InputError(f"{name!r} is a bundled model id; choose another name")
     folder = Path(models_dir) if models_dir is not None else user_models_dir()
+    entry = list_models().get(name)
+    # A bundled id is replaced only in the bundled folder itself (re-bundling, followed
+    # by re-pinning its sha256 in registry.json); a user model may not shadow it.
+    rebundle = folder.resolve() == BUNDLED_DIR.resolve()
+    if entry is not None and entry.bundled and not rebundle:
+        raise InputError(f"{name!r} is a bundled model id; choose another name")
     target = folder / name
     if checkpoint_paths(target)[0].exists() and not force:
         raise InputError(f"{checkpoint_paths(target)[0]} exists (pass --force to replace it)")
