@@ -26,9 +26,9 @@ class OneDVAConfig:
     # Initial posterior log σ² (the bias of the moments layer). At 0 (σ = 1) the
     # latents start as pure noise to a decoder that cannot read them yet; the
     # structural latent, spatially aligned, gets used first and the 1D path stays
-    # collapsed: the first bundled onedva-small ended with 1D σ ≈ 1.9, 1D means
-    # nearly equal across queries and the log σ² bias still at 0 after 1300 steps
-    # (at w_kl = 1e-4 nothing moves it). σ = e^−3 ≈ 0.05 starts the bottleneck as
+    # collapsed: the first bundled onedva-small ended with 1D σ ≈ 1.8 (structural
+    # 0.7) and the log σ² bias still at 0 after 1300 steps (at w_kl = 1e-4 nothing
+    # moves it); see docs/results/onedva.md. σ = e^−3 ≈ 0.05 starts the bottleneck as
     # an autoencoder; training then sets σ.
     logvar_init: float = -6.0
     # transformers
