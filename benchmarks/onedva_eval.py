@@ -24,6 +24,7 @@ Writes docs/results/onedva.{md,json} and onedva_length.png.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -31,20 +32,20 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from vid1d.data.sources import VIDEO_EXTS
 from vid1d.eval.provenance import machine_info, utc_now
 from vid1d.io import open_video
 from vid1d.metrics import psnr, ssim
 from vid1d.models.onedva.length import raw_motion_score
 from vid1d.models.registry import load_model
 
-VIDEO_EXT = (".mp4", ".avi", ".mkv", ".mov", ".y4m", ".mpg")
 FRACTIONS = [0.0, 0.125, 0.25, 0.5, 0.75, 1.0]
 STEPS = [1, 4, 8, 25]
 
 
 def load_clips(folder: Path, per_video: int, frames: int = 17, short: int = 64, long: int = 112):
     clips = []
-    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_EXT):
+    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_EXTS):
         with open_video(path) as r:
             for k, chunk in enumerate(r.chunks(frames, frames * per_video)):
                 if chunk.shape[1] < frames:
@@ -97,6 +98,7 @@ def main() -> None:
         t2 = time.perf_counter()
         enc_t.append(t1 - t0)
         dec_t.append(t2 - t1)
+        c["latents"] = lat  # full length, reused by the steps and latent-use studies
         c["motion"] = float(raw_motion_score(v)[0])
         c["score"] = float(model.motion_score(v)[0])
         rows.append(frame_metrics(rec, v))
@@ -160,9 +162,8 @@ def main() -> None:
         vals, secs = [], []
         for c in clips:
             v = c["video"][None]
-            lat = model.encode(v, 1.0)
             t0 = time.perf_counter()
-            rec = model.decode(lat, steps=n)
+            rec = model.decode(c["latents"], steps=n)
             secs.append(time.perf_counter() - t0)
             vals.append(frame_metrics(rec, v))
         res["steps"][n] = {"psnr": mean([x[0] for x in vals]), "ssim": mean([x[1] for x in vals]),
@@ -172,15 +173,15 @@ def main() -> None:
     # carries nothing), and PSNR when each clip is decoded with the next clip's 1D latents.
     sig, swap = {"struct": [], "oned": []}, []
     for i, c in enumerate(clips):
-        v, other = c["video"][None], clips[(i + 1) % len(clips)]["video"][None]
+        v = c["video"][None]
         with torch.no_grad():
             post = model.encoder(v * 2 - 1)
         sig["struct"].append(float((0.5 * post.struct_logvar).exp().mean()))
         sig["oned"].append(float((0.5 * post.oned_logvar).exp().mean()))
-        lat, lat_o = model.encode(v, 1.0), model.encode(other, 1.0)
-        if lat_o.oned.shape == lat.oned.shape:
-            lat.oned = lat_o.oned
-            swap.append(frame_metrics(model.decode(lat, steps=1), v)[0])
+        lat, other_1d = c["latents"], clips[(i + 1) % len(clips)]["latents"].oned
+        if other_1d.shape == lat.oned.shape:
+            swapped = dataclasses.replace(lat, oned=other_1d)
+            swap.append(frame_metrics(model.decode(swapped, steps=1), v)[0])
     res["latent_use"] = {"posterior_sigma_struct": mean(sig["struct"]),
                          "posterior_sigma_oned": mean(sig["oned"]),
                          "psnr_with_other_clips_1d": mean(swap) if swap else None,

@@ -37,7 +37,7 @@ class LambdaConditioning(nn.Module):
     """quality (B,) in [0, n-1] -> (λ (B,), conditioning vector (B, cond_dim), log q-step (B,))."""
 
     def __init__(self, lmbda_min: float, lmbda_max: float, n: int, cond_dim: int,
-                 qstep_init: float = 1.0, qstep_slope: float = 0.0):
+                 qstep_init: float, qstep_slope: float):
         super().__init__()
         self.n = n
         lmbdas = lmbda_levels(lmbda_min, lmbda_max, n)
@@ -46,7 +46,7 @@ class LambdaConditioning(nn.Module):
         # Learned quantization step per level: coarser steps at low λ save rate
         # without asking the encoder to shrink its output (DCVC-FM style q-scale).
         ladder = math.log(qstep_init) - qstep_slope * torch.log(lmbdas / lmbdas[0])
-        self.log_qstep = nn.Parameter(ladder.clone())
+        self.log_qstep = nn.Parameter(ladder)
 
     def forward(self, quality: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         q = quality.to(torch.float32).clamp(0, self.n - 1)  # (B,)
