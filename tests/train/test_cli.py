@@ -126,3 +126,50 @@ def test_a_bundled_id_is_replaced_only_in_the_bundled_folder(tiny, tmp_path, mod
         export_run(tmp_path / "r", "shipped")  # a user model may not shadow it
     assert not (models_dir / "shipped.safetensors").exists()
     export_run(tmp_path / "r", "shipped", models_dir=bundled, force=True)  # re-bundling
+
+
+def test_half_precision_export_is_the_rounded_model(tiny, tmp_path, models_dir, capsys):
+    cfg = resolve_run_config("train-test-ae", preset="recipe", overrides=[
+        "model.dim=64", "train.steps=1", "train.val_every=0", "train.sample_every=0",
+        "train.device=cpu"])
+    fit(cfg, tmp_path / "r", train_set=tiny.TinyClips(8))
+    full = export_run(tmp_path / "r", "ae-fp32")
+    assert main(["export", str(tmp_path / "r"), "-o", "ae-fp16", "--dtype", "fp16"]) == 0
+    half = models_dir / "ae-fp16.safetensors"
+    assert half.stat().st_size < 0.6 * full.stat().st_size
+    assert all(v.dtype == torch.float16 for v in load_file(half).values() if v.is_floating_point())
+    m32, _ = load_model("ae-fp32")
+    m16, ckpt = load_model("ae-fp16")
+    assert ckpt.meta["card"]["dtype"] == "fp16"
+    ref = m32.state_dict()
+    for k, v in m16.state_dict().items():
+        assert v.dtype == ref[k].dtype and torch.equal(v, ref[k].half().to(v.dtype)), k
+    assert any(not torch.equal(v, ref[k]) for k, v in m16.state_dict().items())  # rounded
+
+
+def test_half_precision_refuses_weights_it_cannot_hold():
+    from vid1d.train.export import _round_to
+
+    with pytest.raises(InputError, match="overflows"):
+        _round_to({"w": torch.tensor([1.0, 1e6])}, torch.float16, "run")
+    assert _round_to({"w": torch.tensor([1e6])}, torch.bfloat16, "run")["w"].isfinite().all()
+
+
+def test_half_precision_codec_round_trips_exactly(tmp_path, models_dir, sample_video):
+    from vid1d.codec import decode_video, encode_video
+
+    cfg = resolve_run_config("gvc1d", preset="tiny", overrides=[
+        "train.steps=1", "train.val_every=0", "train.sample_every=0", "train.device=cpu",
+        "data.workers=0"])
+    fit(cfg, tmp_path / "r")
+    export_run(tmp_path / "r", "codec-fp16", dtype="fp16")
+    # encoder and decoder each load the stored file: the decode reproduces the encoder's
+    # reconstruction exactly
+    enc, _ = load_model("codec-fp16")
+    dec, _ = load_model("codec-fp16")
+    recon, decoded = {}, {}
+    encode_video(enc, sample_video, tmp_path / "a.v1d", model_id="codec-fp16", quality=5.0,
+                 max_frames=2, on_frame=lambda t, x: recon.__setitem__(t, x))
+    decode_video(tmp_path / "a.v1d", None, model=dec,
+                 on_frame=lambda t, x: decoded.__setitem__(t, x))
+    assert len(decoded) == 2 and all(torch.equal(recon[t], decoded[t]) for t in range(2))

@@ -19,6 +19,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--step", type=int, help="checkpoint step (default: latest)")
     p.add_argument("--weights", choices=("ema", "model"), default="ema",
                    help="EMA weights (default) or the raw optimizer weights")
+    p.add_argument("--dtype", choices=("fp32", "fp16", "bf16"), default="fp32",
+                   help="storage precision of the weights (fp16/bf16 halve the file; the "
+                   "model is built from the rounded weights, default fp32)")
     p.add_argument("--card", action="append", default=[], metavar="KEY=VALUE",
                    help="extra model-card entries (values in YAML; repeatable)")
     p.add_argument("--dir", metavar="DIR", help="model folder (default: $VID1D_MODELS)")
@@ -42,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
     from vid1d.train.export import export_run
 
     path = export_run(args.run, args.name, step=args.step, weights=args.weights,
-                      card=parse_card(args.card), models_dir=args.dir, force=args.force)
+                      card=parse_card(args.card), models_dir=args.dir, force=args.force,
+                      dtype=args.dtype)
     print(f"{args.run} -> model {args.name!r} ({path}); use it as --model {args.name} "
           "or vid1d.models.load_model(name)")
     return 0

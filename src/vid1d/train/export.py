@@ -12,27 +12,64 @@ import os
 import re
 from pathlib import Path
 
+import torch
+
 from vid1d.errors import InputError
 from vid1d.models.checkpoint import checkpoint_paths, save_checkpoint
 from vid1d.models.registry import BUNDLED_DIR, build_model, list_models, user_models_dir
 from vid1d.train.checkpoints import load_train_checkpoint
 
 MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+
+
+def _round_to(state: dict[str, torch.Tensor], dtype: torch.dtype, where: str) -> dict:
+    """The fp32 state with every float tensor rounded to ``dtype`` (and back to fp32)."""
+    out = {}
+    for k, v in state.items():
+        if v.is_floating_point():
+            r = v.to(dtype).to(v.dtype)
+            if not torch.isfinite(r).all() and torch.isfinite(v).all():
+                raise InputError(f"{where}: {k} overflows {dtype}; export with --dtype bf16 "
+                                 "or fp32")
+            v = r
+        out[k] = v
+    return out
+
+
+def _store_as(state: dict[str, torch.Tensor], dtype: torch.dtype) -> dict:
+    """Float tensors that ``dtype`` holds exactly are stored in it; the rest stay as they
+    are (integer tables, and float buffers computed after the rounding)."""
+    out = {}
+    for k, v in state.items():
+        if v.is_floating_point() and v.dtype != dtype:
+            low = v.to(dtype)
+            if torch.equal(low.to(v.dtype), v):
+                v = low
+        out[k] = v
+    return out
 
 
 def export_run(run_dir: str | os.PathLike, name: str, *, step: int | None = None,
                weights: str = "ema", card: dict | None = None,
-               models_dir: str | os.PathLike | None = None, force: bool = False) -> Path:
+               models_dir: str | os.PathLike | None = None, force: bool = False,
+               dtype: str = "fp32") -> Path:
     """Export ``run_dir``'s checkpoint at ``step`` (default: latest) as model id ``name``.
 
     Returns the weights path. ``weights`` is ``"ema"`` or ``"model"`` (the raw
     optimizer weights); ``card`` entries are added to (and override) the card.
+    ``dtype`` ``"fp16"``/``"bf16"`` halves the file: the weights are rounded to it
+    *before* a codec builds its coding tables, so the exported model is exactly the
+    one stored (it loads back into fp32 parameters bit for bit, and encoder and
+    decoder agree as for any model).
     """
     if not MODEL_ID.match(name) or name.endswith((".json", ".safetensors")):
         raise InputError(f"model id {name!r}: use letters, digits, '.', '_' and '-' "
                          "(e.g. gvc1d-small-mydata), without an extension")
     if weights not in ("ema", "model"):
         raise InputError(f"weights must be 'ema' or 'model', got {weights!r}")
+    if dtype not in DTYPES:
+        raise InputError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
     ckpt = load_train_checkpoint(run_dir, step)
     state = ckpt.ema if weights == "ema" else ckpt.model
     if not state:
@@ -49,6 +86,8 @@ def export_run(run_dir: str | os.PathLike, name: str, *, step: int | None = None
     if checkpoint_paths(target)[0].exists() and not force:
         raise InputError(f"{checkpoint_paths(target)[0]} exists (pass --force to replace it)")
 
+    if dtype != "fp32":
+        state = _round_to(state, DTYPES[dtype], str(ckpt.weights_path))
     # Through the module: strict key/shape check now, not at load time, and the
     # fp32 EMA is cast to the parameters' own dtypes.
     module = build_model(ckpt.meta["type"], ckpt.meta["config"])
@@ -68,6 +107,7 @@ def export_run(run_dir: str | os.PathLike, name: str, *, step: int | None = None
         "run": str(Path(run_dir).resolve()),
         "step": ckpt.step,
         "weights": weights,
+        "dtype": dtype,
         "preset": run_cfg.get("preset"),
         "data": run_cfg.get("data"),
         "train": run_cfg.get("train"),
@@ -78,5 +118,8 @@ def export_run(run_dir: str | os.PathLike, name: str, *, step: int | None = None
         "source_sha256": ckpt.meta.get("sha256"),
         **(card or {}),
     }
-    return save_checkpoint(target, module.state_dict(), model_type=ckpt.meta["type"],
+    out = module.state_dict()
+    if dtype != "fp32":
+        out = _store_as(out, DTYPES[dtype])
+    return save_checkpoint(target, out, model_type=ckpt.meta["type"],
                            config=ckpt.meta["config"], extra={"id": name, "card": full_card})
