@@ -173,3 +173,27 @@ def test_half_precision_codec_round_trips_exactly(tmp_path, models_dir, sample_v
     decode_video(tmp_path / "a.v1d", None, model=dec,
                  on_frame=lambda t, x: decoded.__setitem__(t, x))
     assert len(decoded) == 2 and all(torch.equal(recon[t], decoded[t]) for t in range(2))
+
+
+def test_a_fine_tuned_export_counts_every_run_in_its_card(tiny, tmp_path, models_dir):
+    def run(name: str, steps: int, init: str = "") -> None:
+        cfg = resolve_run_config("train-test-ae", preset="recipe", overrides=[
+            f"train.steps={steps}", "train.val_every=0", "train.sample_every=0",
+            "train.device=cpu"] + ([f"train.init={init}"] if init else []))
+        fit(cfg, tmp_path / name, train_set=tiny.TinyClips(8))
+
+    run("a", 2)
+    run("b", 1, init=str(tmp_path / "a"))
+    card = load_model(export_run(tmp_path / "b", "ae-b").with_suffix(".json"))[1].meta["card"]
+    assert [c["step"] for c in card["init_chain"]] == [2] and card["step"] == 1
+    assert card["total_steps"] == 3
+    a_seconds = card["init_chain"][0]["train_seconds"]
+    assert card["total_train_seconds"] == pytest.approx(card["train_seconds"] + a_seconds)
+    # from an exported model id: its card's totals carry on
+    run("c", 3, init="ae-b")
+    card = load_model(export_run(tmp_path / "c", "ae-c").with_suffix(".json"))[1].meta["card"]
+    assert [(c["init"], c["step"]) for c in card["init_chain"]] == [("ae-b", 3)]
+    assert card["total_steps"] == 6
+    # a scratch run has no chain
+    assert "init_chain" not in load_model(export_run(tmp_path / "a", "ae-a").with_suffix(
+        ".json"))[1].meta["card"]

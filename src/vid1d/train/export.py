@@ -15,8 +15,14 @@ from pathlib import Path
 import torch
 
 from vid1d.errors import InputError
-from vid1d.models.checkpoint import checkpoint_paths, save_checkpoint
-from vid1d.models.registry import BUNDLED_DIR, build_model, list_models, user_models_dir
+from vid1d.models.checkpoint import checkpoint_paths, read_sidecar, save_checkpoint
+from vid1d.models.registry import (
+    BUNDLED_DIR,
+    build_model,
+    list_models,
+    resolve,
+    user_models_dir,
+)
 from vid1d.train.checkpoints import load_train_checkpoint
 
 MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -35,6 +41,32 @@ def _round_to(state: dict[str, torch.Tensor], dtype: torch.dtype, where: str) ->
             v = r
         out[k] = v
     return out
+
+
+def _init_chain(run_cfg: dict, depth: int = 0) -> list[dict]:
+    """Where the run's ``train.init`` weights came from, back to a run that started from
+    scratch: ``[{"init", "step", "train_seconds"}, ...]`` (a run folder is read as it is
+    now, relative to the current directory; a model id through its card). An entry
+    without ``step`` means the chain could not be followed from here."""
+    spec = str((run_cfg.get("train") or {}).get("init") or "")
+    if not spec:
+        return []
+    if depth >= 32:
+        return [{"init": spec}]
+    if Path(spec).is_dir():
+        try:
+            ckpt = load_train_checkpoint(spec)
+        except InputError:
+            return [{"init": spec}]
+        return [{"init": spec, "step": ckpt.step,
+                 "train_seconds": ckpt.meta.get("train_seconds")}] + _init_chain(
+                     ckpt.meta.get("run_config", {}), depth + 1)
+    try:
+        card = read_sidecar(resolve(spec)[0]).get("card", {})
+    except InputError:
+        return [{"init": spec}]
+    return [{"init": spec, "step": card.get("total_steps", card.get("step")),
+             "train_seconds": card.get("total_train_seconds", card.get("train_seconds"))}]
 
 
 def _store_as(state: dict[str, torch.Tensor], dtype: torch.dtype) -> dict:
@@ -116,8 +148,17 @@ def export_run(run_dir: str | os.PathLike, name: str, *, step: int | None = None
         "metrics": ckpt.meta.get("metrics"),
         "val": ckpt.meta.get("val"),
         "source_sha256": ckpt.meta.get("sha256"),
-        **(card or {}),
     }
+    chain = _init_chain(run_cfg)
+    if chain:
+        # Fine-tuned (a later One-DVA stage, a continued run): the totals count every run.
+        full_card["init_chain"] = chain
+        parts = [(ckpt.step, ckpt.meta.get("train_seconds"))] + [
+            (c.get("step"), c.get("train_seconds")) for c in chain]
+        if all(isinstance(n, int) and isinstance(t, (int, float)) for n, t in parts):
+            full_card["total_steps"] = sum(n for n, _ in parts)
+            full_card["total_train_seconds"] = sum(t for _, t in parts)
+    full_card.update(card or {})
     out = module.state_dict()
     if dtype != "fp32":
         out = _store_as(out, DTYPES[dtype])
