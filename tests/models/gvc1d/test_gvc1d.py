@@ -223,6 +223,9 @@ def test_default_qstep_ladder_follows_lambda_to_the_minus_half():
     assert bits[0] < bits[1] < bits[2]
     with pytest.raises(ValueError, match="qstep"):
         dataclasses.replace(TINY, qstep_init=0.0)
+    # the ablation without the ladder: every level starts at qstep_init
+    flat = GVC1D(ablation_variant(TINY, "flat-qstep")).lmbda.log_qstep.detach().exp()
+    torch.testing.assert_close(flat, torch.full_like(flat, TINY.qstep_init))
 
 
 def test_attention_outflow_maps(tmp_path):

@@ -20,8 +20,7 @@ RECIPES = {
                                   val_every=100, sample_every=100, ckpt_every=100)),
     "small": RunPreset(CNN3DConfig(channels=16, channel_mult=(1, 2, 4, 8), latent_channels=16),
                        DataConfig(kind="synthetic-motion", frames=17, size=(64, 64),
-                                  sizes=((64, 64), (64, 112), (112, 64)), size_group=4,
-                                  scale=(1.0, 8.0)),
+                                  sizes=((64, 64), (64, 112), (112, 64)), size_group=4),
                        TrainConfig(steps=5000, batch_size=4, optim=OptimConfig(lr=3e-4),
                                    val_every=500, sample_every=500, ckpt_every=250)),
 }

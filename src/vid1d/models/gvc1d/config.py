@@ -97,12 +97,14 @@ PRESETS: dict[str, GVC1DConfig] = {
 
 
 def ablation_variant(base: GVC1DConfig, name: str) -> GVC1DConfig:
-    """Configs for the paper's Tables 2-3: token sizes 'NxC', 'no-ar', 'mem-none', 'mem-2d'."""
+    """Configs for the paper's Tables 2-3: token sizes 'NxC', 'no-ar', 'ar-no-mem', 'mem-2d',
+    'mem-1d' (the default); and ours: 'flat-qstep', every λ level's quantization step
+    starting at ``qstep_init`` (no λ^(-1/2) ladder, see ``lmbda.py``)."""
     if "x" in name:
         n, c = (int(v) for v in name.split("x"))
         return replace(base, tokens=n, token_channels=c)
     variants = {"no-ar": dict(ar=False, memory="none"), "ar-no-mem": dict(memory="none"),
-                "mem-2d": dict(memory="2d"), "mem-1d": {}}
+                "mem-2d": dict(memory="2d"), "mem-1d": {}, "flat-qstep": dict(qstep_slope=0.0)}
     if name not in variants:
         raise ValueError(f"unknown ablation variant {name!r}")
     return replace(base, **variants[name])

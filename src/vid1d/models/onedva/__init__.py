@@ -16,11 +16,7 @@ from vid1d.train.config import OptimConfig, RunPreset, TrainConfig
 # Training recipes (Appendix A at our scale). Stage 1 by default; stage 2 (then 3) is a
 # new run initialized from the stage-1 run: ``train.init=RUN1 model.stage=2``.
 # ``small`` trains on 17-frame clips at the paper's three aspect shapes, scaled
-# (64×64, 64×112, 112×64), batches grouped by size. Crops take 1–8 source pixels per
-# output pixel: whole frames shown at these sizes (benchmarks/onedva_eval.py, the
-# tokenize CLI on real video) are downscaled 1.6–11×; trained on native crops only
-# (scale 1), onedva-small scored 14.4 dB on native crops of the eval videos but 12.6 dB
-# on their downscaled whole frames.
+# (64×64, 64×112, 112×64), batches grouped by size.
 RECIPES = {
     "tiny": RunPreset(PRESETS["tiny"],
                       DataConfig(kind="synthetic-motion", frames=5, size=(32, 32)),
@@ -28,8 +24,7 @@ RECIPES = {
                                   val_every=100, sample_every=100, ckpt_every=100)),
     "small": RunPreset(PRESETS["small"],
                        DataConfig(kind="synthetic-motion", frames=17, size=(64, 64),
-                                  sizes=((64, 64), (64, 112), (112, 64)), size_group=4,
-                                  scale=(1.0, 8.0)),
+                                  sizes=((64, 64), (64, 112), (112, 64)), size_group=4),
                        TrainConfig(steps=5000, batch_size=4, optim=OptimConfig(lr=3e-4),
                                    val_every=500, sample_every=500, ckpt_every=250)),
     "paper": RunPreset(PRESETS["paper"],
