@@ -190,11 +190,14 @@ def main() -> None:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(res, indent=2))
-    _plot(curve, out.parent / f"{out.name}_length.png")
-    md = _markdown(res, " ".join(["python", "benchmarks/onedva_eval.py", f"--model {args.model}",
-                                  f"--baseline {args.baseline or chr(39) * 2}",
-                                  f"--videos {args.videos}",
-                                  f"--clips-per-video {args.clips_per_video}"]))
+    png = out.parent / f"{out.name}_length.png"
+    _plot(curve, png)
+    cmd = ["python", "benchmarks/onedva_eval.py", f"--model {args.model}",
+           f"--baseline {args.baseline or chr(39) * 2}", f"--videos {args.videos}",
+           f"--clips-per-video {args.clips_per_video}"]
+    if args.out != ap.get_default("out"):
+        cmd.append(f"--out {args.out}")
+    md = _markdown(res, " ".join(cmd), png.name)
     out.with_suffix(".md").write_text(md)
     print(md)
 
@@ -219,7 +222,7 @@ def _plot(curve: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def _markdown(r: dict, cmd: str) -> str:
+def _markdown(r: dict, cmd: str, png: str) -> str:
     m = r["machine"]
     lines = [f"# One-DVA reconstruction ({r['date'][:10]})", "",
              f"Command: `{cmd}`  ", f"Machine: {m['cpu']} ({m['cpu_count']} cores), torch "
@@ -234,7 +237,7 @@ def _markdown(r: dict, cmd: str) -> str:
     ref = r["reference"]
     lines += ["", f"References without a model: each clip's flat mean colour "
               f"{ref['flat_mean_colour_psnr']:.2f} dB, mid-gray {ref['mid_gray_psnr']:.2f} dB."]
-    lines += ["", "PSNR (dB) against the kept 1D latent fraction (onedva_length.png):", "",
+    lines += ["", f"PSNR (dB) against the kept 1D latent fraction ({png}):", "",
               "| clips | " + " | ".join(f"{100 * float(f):.1f}%" for f in FRACTIONS) + " |",
               "|---|" + "---|" * len(FRACTIONS)]
     for g, pts in r["psnr_vs_length"].items():
