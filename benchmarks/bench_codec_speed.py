@@ -32,8 +32,8 @@ SAMPLE = Path(__file__).resolve().parents[1] / "src" / "vid1d" / "assets" / "car
 SIZES = {"480p": (480, 854), "720p": (720, 1280)}
 
 
-def make_clip(path: Path, size: tuple[int, int], frames: int) -> None:
-    with open_video(SAMPLE) as r:
+def make_clip(path: Path, size: tuple[int, int], frames: int, source: Path = SAMPLE) -> None:
+    with open_video(source) as r:
         clip = r.read(frames)  # (3, T, H, W)
     clip = F.interpolate(clip.transpose(0, 1), size=size, mode="bilinear", align_corners=False)
     with open_writer(path, width=size[1], height=size[0], fps=30, format="y4m") as w:

@@ -41,13 +41,13 @@ SAMPLE = Path(__file__).resolve().parents[1] / "src" / "vid1d" / "assets" / "car
 SIZES = {"480p": (480, 854), "720p": (720, 1280)}
 
 
-def make_source(work: Path, name: str, frames: int) -> Path:
+def make_source(work: Path, name: str, frames: int, sample: Path) -> Path:
     if name == "sample":
-        return SAMPLE
+        return sample
     from bench_codec_speed import make_clip
 
     src = work / f"{name}.y4m"
-    make_clip(src, SIZES[name], frames)
+    make_clip(src, SIZES[name], frames, source=sample)
     return src
 
 
@@ -89,6 +89,8 @@ def main() -> None:
     ap.add_argument("--sizes", default="sample,480p,720p")
     ap.add_argument("--frames", type=int, default=8)
     ap.add_argument("--quality", type=float, default=7.0)
+    ap.add_argument("--sample", default=str(SAMPLE),
+                    help="source clip (a .y4m needs no PyAV: see the GPU checks in gvc1d.md)")
     ap.add_argument("--out", default="docs/results/cross_device")
     args = ap.parse_args()
     devices = args.devices.split(",")
@@ -101,7 +103,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for size in args.sizes.split(","):
-            src = make_source(work, size, args.frames)
+            src = make_source(work, size, args.frames, Path(args.sample))
             for d in dict.fromkeys(devices):  # warm-up: one frame each way
                 encode_video(models[d][0], src, work / "warm.v1d", model_id=args.model,
                              quality=args.quality, max_frames=1, device=d)
@@ -120,7 +122,7 @@ def main() -> None:
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     command = (f"python benchmarks/cross_device.py --model {args.model} --devices "
                f"{args.devices} --sizes {args.sizes} --frames {args.frames} "
-               f"--quality {args.quality}")
+               f"--quality {args.quality} --sample {args.sample}")
     meta = {"command": command,
             "date": str(date.today()), "machine": f"{platform.processor() or platform.machine()}, "
             f"{os.cpu_count()} CPUs, {platform.platform()}", "gpu": gpu, "torch": torch.__version__,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -188,3 +190,26 @@ def test_count_and_fps_override(tmp_path, random_planes):
         open_video(path, size=(16, 8))
     with pytest.raises(InputError):
         open_video(path, pix_fmt="yuv444p")
+
+
+def test_y4m_and_the_learned_codec_need_no_pyav(tmp_path):
+    # A machine without PyAV (e.g. a GPU box with its own torch) still reads and writes
+    # .y4m and codes it with a learned codec: PyAV is imported only for containers/PNG.
+    code = f"""
+import sys
+sys.modules["av"] = None  # any `import av` now raises ImportError
+import torch
+from vid1d.io import open_video, open_writer
+from vid1d.codec import decode_video, encode_video
+from vid1d.models.gvc1d import GVC1D, PRESETS
+src, out = {str(tmp_path / "a.y4m")!r}, {str(tmp_path / "a.v1d")!r}
+with open_writer(src, width=40, height=24, fps=25) as w:
+    w.write(torch.rand(3, 2, 24, 40))
+with open_video(src) as r:
+    assert r.read(5).shape == (3, 2, 24, 40)
+model = GVC1D(PRESETS["tiny"]).eval()
+encode_video(model, src, out, model_id="t", quality=3.0)
+assert decode_video(out, None, model=model).frames == 2
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-2000:]

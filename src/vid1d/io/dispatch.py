@@ -15,9 +15,7 @@ from pathlib import Path
 import torch
 
 from vid1d.errors import InputError
-from vid1d.io.info import planar_format
-from vid1d.io.png import PNGFolderReader, PNGFolderWriter
-from vid1d.io.pyav import CONTAINER_FORMATS, PyAVReader, PyAVWriter
+from vid1d.io.info import CONTAINER_FORMATS, planar_format
 from vid1d.io.reader import VideoReader
 from vid1d.io.writer import VideoWriter
 from vid1d.io.y4m import Y4MReader, Y4MWriter
@@ -49,11 +47,16 @@ def open_video(path: str | os.PathLike, *, size: tuple[int, int] | None = None,
     kw = {"fps": fps, "matrix": matrix, "full_range": full_range}
     if p.suffix.lower() in RAW_EXTENSIONS and not p.is_dir():
         return YUVReader(p, size=size, pix_fmt=pix_fmt, **kw)
+    # PyAV is imported only for the sources that need it (frame folders, containers).
     if p.is_dir():
+        from vid1d.io.png import PNGFolderReader
+
         reader: VideoReader = PNGFolderReader(p, **kw)
     elif p.suffix.lower() == ".y4m":
         reader = Y4MReader(p, **kw)
     else:
+        from vid1d.io.pyav import PyAVReader
+
         reader = PyAVReader(p, **kw)
     info = reader.info
     if size is not None and tuple(size) != (info.width, info.height):
@@ -68,9 +71,8 @@ def open_video(path: str | os.PathLike, *, size: tuple[int, int] | None = None,
 def count_frames(path: str | os.PathLike, **kw) -> int:
     """Exact number of frames: header arithmetic for .y4m/.yuv/folders, decoding otherwise."""
     with open_video(path, **kw) as reader:
-        if isinstance(reader, PyAVReader):
-            return reader.count()
-        return int(reader.info.num_frames)
+        count = getattr(reader, "count", None)  # PyAVReader: decode to count
+        return int(count() if callable(count) else reader.info.num_frames)
 
 
 def _infer_format(path: str | os.PathLike) -> str:
@@ -113,6 +115,8 @@ def open_writer(path: str | os.PathLike, *, width: int, height: int, fps,
     common = {"width": width, "height": height, "fps": fps, "matrix": matrix,
               "full_range": full_range}
     if fmt in CONTAINER_FORMATS:
+        from vid1d.io.pyav import PyAVWriter
+
         return PyAVWriter(path, format=fmt, pix_fmt=pix_fmt, codec=codec, crf=crf,
                           lossless=lossless, options=options, **common)
     if codec is not None or crf is not None or options:
@@ -120,6 +124,8 @@ def open_writer(path: str | os.PathLike, *, width: int, height: int, fps,
     if fmt == "png":
         if pix_fmt not in (None, "rgb24"):
             raise InputError(f"PNG folders are written as rgb24, not {pix_fmt}")
+        from vid1d.io.png import PNGFolderWriter
+
         return PNGFolderWriter(path, planar=None, is_dir=True, **common)
     planar = planar_format(pix_fmt or "yuv420p")
     cls = Y4MWriter if fmt == "y4m" else YUVWriter

@@ -148,3 +148,9 @@ def to_fraction(fps: float | int | str | fractions.Fraction, *, what: str = "fps
     if not (0 < f <= 1000):
         raise InputError(f"{what}: frame rate {fps} is outside (0, 1000]")
     return f
+
+
+# Output containers written through PyAV: file extension -> FFmpeg muxer. Here, not in
+# vid1d.io.pyav, so that choosing a reader or writer does not import PyAV (.y4m, .yuv
+# and the learned codecs work without it).
+CONTAINER_FORMATS = {"mp4": "mp4", "mkv": "matroska", "mov": "mov", "avi": "avi"}

@@ -34,6 +34,7 @@ import numpy as np
 from vid1d.errors import ExternalToolError, InputError
 from vid1d.io.color import matrix_name
 from vid1d.io.info import (
+    CONTAINER_FORMATS,
     DEFAULT_FPS,
     PLANAR_FORMATS,
     PlanarFormat,
@@ -192,7 +193,6 @@ class PyAVReader(VideoReader):
 
 # --- writing ----------------------------------------------------------------------
 
-CONTAINER_FORMATS = {"mp4": "mp4", "mkv": "matroska", "mov": "mov", "avi": "avi"}
 _LOSSLESS_OPTIONS = {
     "libx264": {"qp": "0"},
     "libx264rgb": {"qp": "0"},
