@@ -24,17 +24,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
 import torch
 
 from vid1d.codec import decode_video, encode_video
 from vid1d.errors import BitstreamError
+from vid1d.eval.provenance import machine_info, utc_now
 from vid1d.models.registry import load_model
 
 SAMPLE = Path(__file__).resolve().parents[1] / "src" / "vid1d" / "assets" / "carphone_pristine.mp4"
@@ -51,18 +49,11 @@ def make_source(work: Path, name: str, frames: int, sample: Path) -> Path:
     return src
 
 
-def sync(device: str) -> None:
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-
-
 def encode_on(model, device: str, src: Path, out: Path, args) -> tuple[dict, float]:
-    recon = {}
-    sync(device)
+    recon = {}  # copying each frame to the host also synchronizes the device
     rep = encode_video(model, src, out, model_id=args.model, quality=args.quality,
                        max_frames=args.frames, device=device,
                        on_frame=lambda t, x: recon.__setitem__(t, x.cpu()))
-    sync(device)
     return recon, rep.frames / rep.seconds
 
 
@@ -74,7 +65,6 @@ def decode_on(model, device: str, stream: Path, recon: dict) -> dict:
                      on_frame=lambda t, x: frames.__setitem__(t, x.cpu()))
     except BitstreamError as e:
         return {"symbols_match": False, "error": str(e)}
-    sync(device)
     seconds = time.perf_counter() - t0
     diffs = [float((frames[t] - recon[t]).abs().max()) for t in sorted(recon)]
     return {"symbols_match": True, "frames": len(frames),
@@ -93,49 +83,47 @@ def main() -> None:
                     help="source clip (a .y4m needs no PyAV: see the GPU checks in gvc1d.md)")
     ap.add_argument("--out", default="docs/results/cross_device")
     args = ap.parse_args()
-    devices = args.devices.split(",")
+    devices = list(dict.fromkeys(args.devices.split(",")))  # in order, each once
     if any(d.startswith("cuda") for d in devices) and not torch.cuda.is_available():
         raise SystemExit("cross_device: no CUDA device here (use --devices cpu,cpu to try the "
                          "script on a CPU)")
-    models = {d: load_model(args.model, device=d) for d in dict.fromkeys(devices)}
+    models = {d: load_model(args.model, device=d) for d in devices}
     sha = models[devices[0]][1].meta["sha256"][:12]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for size in args.sizes.split(","):
             src = make_source(work, size, args.frames, Path(args.sample))
-            for d in dict.fromkeys(devices):  # warm-up: one frame each way
+            for d in devices:  # warm-up: one frame each way
                 encode_video(models[d][0], src, work / "warm.v1d", model_id=args.model,
                              quality=args.quality, max_frames=1, device=d)
                 decode_video(work / "warm.v1d", None, model=models[d][0], device=d)
-            for enc_dev in dict.fromkeys(devices):
+            for enc_dev in devices:
                 stream = work / f"{size}-{enc_dev}.v1d"
                 recon, enc_fps = encode_on(models[enc_dev][0], enc_dev, src, stream, args)
                 h, w = recon[0].shape[-2:]
-                for dec_dev in dict.fromkeys(devices):
+                for dec_dev in devices:
                     row = {"content": size, "size": f"{w}x{h}", "frames": len(recon),
                            "encode_device": enc_dev, "decode_device": dec_dev,
                            "encode_fps": enc_fps, "bytes": stream.stat().st_size,
                            **decode_on(models[dec_dev][0], dec_dev, stream, recon)}
                     rows.append(row)
                     print(row, flush=True)
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     command = (f"python benchmarks/cross_device.py --model {args.model} --devices "
                f"{args.devices} --sizes {args.sizes} --frames {args.frames} "
                f"--quality {args.quality} --sample {args.sample}")
-    meta = {"command": command,
-            "date": str(date.today()), "machine": f"{platform.processor() or platform.machine()}, "
-            f"{os.cpu_count()} CPUs, {platform.platform()}", "gpu": gpu, "torch": torch.__version__,
+    meta = {"command": command, "date": utc_now(), "machine": machine_info(),
             "threads": torch.get_num_threads(), "model": args.model, "model_sha256": sha,
             "tf32": {"matmul": torch.backends.cuda.matmul.allow_tf32,
                      "cudnn": torch.backends.cudnn.allow_tf32},
             "rows": rows}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out + ".json").write_text(json.dumps(meta, indent=1) + "\n")
+    m = meta["machine"]
     lines = [f"# Cross-device decoding and coding speed: {args.model}", "",
              f"- Command: `{meta['command']}`", f"- Date: {meta['date']}",
-             f"- Machine: {meta['machine']}; GPU: {gpu or 'none'}; torch {meta['torch']} "
-             f"({meta['threads']} CPU threads); TF32 matmul {meta['tf32']['matmul']}, "
+             f"- Machine: {m['cpu']} ({m['cpu_count']} cores), {m['os']}; GPU: "
+             f"{m.get('gpu', 'none')}; torch {m['torch']} ({meta['threads']} CPU threads); TF32 matmul {meta['tf32']['matmul']}, "
              f"cuDNN {meta['tf32']['cudnn']}", "",
              "| content | size | frames | encode on | decode on | symbols match | "
              "recon identical | max abs diff | enc fps | dec fps |",

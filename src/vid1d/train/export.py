@@ -23,7 +23,12 @@ from vid1d.models.registry import (
     resolve,
     user_models_dir,
 )
-from vid1d.train.checkpoints import load_train_checkpoint
+from vid1d.train.checkpoints import (
+    CHECKPOINT_DIR,
+    latest_step,
+    load_train_checkpoint,
+    step_stem,
+)
 
 MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
@@ -53,15 +58,15 @@ def _init_chain(run_cfg: dict, depth: int = 0) -> list[dict]:
         return []
     if depth >= 32:
         return [{"init": spec}]
-    if Path(spec).is_dir():
-        try:
-            ckpt = load_train_checkpoint(spec)
-        except InputError:
-            return [{"init": spec}]
-        return [{"init": spec, "step": ckpt.step,
-                 "train_seconds": ckpt.meta.get("train_seconds")}] + _init_chain(
-                     ckpt.meta.get("run_config", {}), depth + 1)
     try:
+        if Path(spec).is_dir():  # a run: its latest checkpoint's sidecar (no weights read)
+            step = latest_step(spec)
+            if step is None:
+                return [{"init": spec}]
+            meta = read_sidecar(Path(spec) / CHECKPOINT_DIR / step_stem(step))
+            return [{"init": spec, "step": meta.get("step"),
+                     "train_seconds": meta.get("train_seconds")}] + _init_chain(
+                         meta.get("run_config", {}), depth + 1)
         card = read_sidecar(resolve(spec)[0]).get("card", {})
     except InputError:
         return [{"init": spec}]
