@@ -216,3 +216,30 @@ def test_posterior_starts_with_the_configured_small_sigma():
             sigma = (0.5 * lv).exp()
             # the weights add a small spread around the bias
             assert sigma.median().item() == pytest.approx(float(torch.tensor(logvar / 2).exp()), rel=0.5)
+
+
+def test_stage1_fits_two_clips_through_their_latents():
+    """Capacity check (benchmarks/onedva_diagnose.py part 2 at the tiny preset): stage 1
+    learns two clips from pure-noise decoder input well past a flat frame of each clip's
+    mean colour, and each reconstruction comes from that clip's own latents."""
+    torch.manual_seed(0)
+    m = OneDVA(dataclasses.replace(PRESETS["tiny"], perceptual="", repa="", stage=1)).train()
+    clips = _smooth_clips()
+    opt = torch.optim.AdamW(m.parameters(), lr=3e-3, weight_decay=0.0)
+    for step in range(300):  # about 10 s on one core; the margins below hold from ~250
+        loss = m.training_losses({"video": clips}, step)["loss"]
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    m.eval()
+
+    def db(a, b):
+        return float(-10 * torch.log10((a - b).pow(2).mean()))
+
+    lat = m.encode(clips, 1.0)
+    rec = m.decode(lat, steps=1)
+    swapped = m.decode(dataclasses.replace(lat, struct=lat.struct.flip(0), oned=lat.oned.flip(0)), steps=1)
+    for i in range(2):
+        flat = clips[i].mean(dim=(1, 2, 3), keepdim=True).expand_as(clips[i])
+        assert db(rec[i], clips[i]) > db(flat, clips[i]) + 8, i
+        assert db(rec[i], clips[i]) > db(swapped[i], clips[i]) + 8, i

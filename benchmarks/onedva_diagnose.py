@@ -1,0 +1,187 @@
+"""Why does an undertrained One-DVA score below a flat frame? Three measurements.
+
+    python benchmarks/onedva_diagnose.py --model onedva-small[,MODEL...] --videos ../shared/data/videos
+
+1. On the crops it trains on: the model is scored on samples of the small recipe's
+   own train and val splits (``data.kind=mixed``, 30% synthetic), next to each
+   clip's flat mean colour. Its error is split into the part a correct mean colour
+   would remove, and into low (8×8 box) and high spatial frequencies. Two decodes
+   of the same latents with different noise seeds show whether the decoder's input
+   noise leaks into the picture.
+2. Capacity: a fresh model with the same config is trained in stage 1 (t ≡ 1) on
+   one clip only (the bundled carphone sample, 17×64×64). If it cannot fit one clip,
+   the architecture or the loss is broken; if it can, the gap is data and steps.
+
+Writes ``--out`` .md and .json (default docs/results/onedva_diagnose).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from vid1d.data import build_dataset
+from vid1d.eval.provenance import machine_info, utc_now
+from vid1d.io import open_video
+from vid1d.metrics import clip_to_frames, psnr
+from vid1d.models.onedva import RECIPES
+from vid1d.models.registry import get_model_type, load_model
+
+SAMPLE = Path(__file__).resolve().parents[1] / "src/vid1d/assets/carphone_pristine.mp4"
+
+
+def clip_psnr(rec: torch.Tensor, ref: torch.Tensor) -> float:
+    """Mean per-frame PSNR of (3, T, H, W) clips in [0, 1]."""
+    return float(psnr(clip_to_frames(rec.clamp(0, 1)), clip_to_frames(ref)).mean())
+
+
+def lowpass(x: torch.Tensor, k: int = 8) -> torch.Tensor:
+    """Per-frame k×k box average, held over its block: (3, T, H, W) -> same shape."""
+    f = x.transpose(0, 1)  # (T, 3, H, W)
+    low = F.interpolate(F.avg_pool2d(f, k, ceil_mode=True), scale_factor=k, mode="nearest")
+    return low[..., : x.shape[-2], : x.shape[-1]].transpose(0, 1)
+
+
+def on_training_crops(model, data_cfg, n: int) -> dict:
+    out = {}
+    for split in ("train", "val"):
+        ds = build_dataset(data_cfg, split)
+        rows = []
+        for i in range(n):
+            x = ds[(i * 7) % len(ds)]["video"]  # (3, T, H, W)
+            lat = model.encode(x[None], 1.0)
+            y = model.decode(lat, steps=1, seed=0)[0]
+            y1 = model.decode(lat, steps=1, seed=1)[0]
+            mean_x, mean_y = x.mean(dim=(1, 2, 3), keepdim=True), y.mean(dim=(1, 2, 3), keepdim=True)
+            err = y - x
+            low = lowpass(err)
+            rows.append({
+                "model": clip_psnr(y, x),
+                "flat_mean_colour": clip_psnr(mean_x.expand_as(x), x),
+                "model_with_true_mean_colour": clip_psnr(y - mean_y + mean_x, x),
+                "seed0_vs_seed1": clip_psnr(y1, y),
+                "_err": float(err.pow(2).mean()), "_err_low": float(low.pow(2).mean()),
+                "_detail_out": float((y - lowpass(y)).pow(2).mean()),
+                "_detail_in": float((x - lowpass(x)).pow(2).mean()),
+            })
+        avg = {k: sum(r[k] for r in rows) / len(rows) for k in rows[0]}
+        # energy shares from sums over the clips (a per-clip ratio blows up on flat clips)
+        out[split] = {k: v for k, v in avg.items() if not k.startswith("_")}
+        out[split]["err_low_share"] = avg["_err_low"] / max(avg["_err"], 1e-12)
+        out[split]["detail_energy_ratio"] = avg["_detail_out"] / max(avg["_detail_in"], 1e-12)
+        out[split]["samples"] = len(rows)
+        print(f"{split}: " + ", ".join(f"{k} {v:.3f}" for k, v in out[split].items()), flush=True)
+    return out
+
+
+def overfit_one_clip(cfg, steps: int, lr: float, every: int) -> dict:
+    with open_video(SAMPLE) as src:
+        x = next(src.chunks(17))  # (3, 17, 144, 176)
+    x = F.interpolate(x.transpose(0, 1), size=(64, 64), mode="area").transpose(0, 1).clamp(0, 1)
+    torch.manual_seed(0)
+    model = get_model_type("onedva").build(dataclasses.replace(cfg, stage=1)).train()
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
+    curve, t0 = {}, time.perf_counter()
+    for step in range(1, steps + 1):
+        loss = model.training_losses({"video": x[None]}, step)["loss"]
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step % every == 0 or step == steps:
+            model.eval()
+            curve[step] = clip_psnr(model.decode(model.encode(x[None], 1.0), steps=1)[0], x)
+            model.train()
+            print(f"overfit step {step}/{steps}: {curve[step]:.2f} dB ({time.perf_counter() - t0:.0f} s)",
+                  flush=True)
+    flat = clip_psnr(x.mean(dim=(1, 2, 3), keepdim=True).expand_as(x), x)
+    return {"clip": f"{SAMPLE.name} frames 0-16, area-scaled to 64x64", "lr": lr,
+            "flat_mean_colour": flat, "psnr_by_step": curve, "seconds": time.perf_counter() - t0}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", default="onedva-small",
+                    help="comma-separated model ids or files; part 2 uses the first one's config")
+    ap.add_argument("--videos", default="../shared/data/videos")
+    ap.add_argument("--samples", type=int, default=16, help="clips per split in part 1")
+    ap.add_argument("--overfit-steps", type=int, default=600)
+    ap.add_argument("--overfit-lr", type=float, default=3e-4)
+    ap.add_argument("--out", default="docs/results/onedva_diagnose")
+    args = ap.parse_args()
+    if args.samples < 1 or args.overfit_steps < 0:
+        ap.error("--samples must be >= 1 and --overfit-steps >= 0")
+    names = [m for m in args.model.split(",") if m]
+    if not names:
+        ap.error("--model names no model")
+    data_cfg = dataclasses.replace(RECIPES["small"].data, kind="mixed", root=args.videos,
+                                   synthetic_fraction=0.3, workers=0)
+    res = {"date": utc_now(), "machine": machine_info(), "models": {},
+           "torch_threads": torch.get_num_threads()}
+    first_cfg = None
+    for name in names:
+        torch.manual_seed(0)
+        model, ckpt = load_model(name)
+        model.eval()
+        first_cfg = first_cfg or model.cfg
+        card = ckpt.meta.get("card", {})
+        print(f"{name}:", flush=True)
+        with torch.no_grad():
+            res["models"][name] = {"stage": model.cfg.stage, "model_card": card,
+                                   "training_crops": on_training_crops(model, data_cfg, args.samples)}
+    if args.overfit_steps:
+        res["overfit"] = overfit_one_clip(first_cfg, args.overfit_steps, args.overfit_lr,
+                                          every=max(1, args.overfit_steps // 6))
+    cmd = (f"python benchmarks/onedva_diagnose.py --model {args.model} --videos {args.videos} "
+           f"--samples {args.samples} --overfit-steps {args.overfit_steps}")
+    if args.overfit_lr != ap.get_default("overfit_lr"):
+        cmd += f" --overfit-lr {args.overfit_lr}"
+    if args.out != ap.get_default("out"):
+        cmd += f" --out {args.out}"
+    res["command"] = cmd
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(res, indent=2))
+    out.with_suffix(".md").write_text(_markdown(res))
+    print(f"wrote {out.with_suffix('.md')} and .json")
+
+
+def _markdown(res: dict) -> str:
+    m = res["machine"]
+    lines = [f"# One-DVA diagnosis ({res['date'][:10]})", "",
+             f"Command: `{res['command']}`  ",
+             f"Machine: {m.get('cpu', '?')}, torch {m.get('torch', '?')}, "
+             f"{res['torch_threads']} torch thread(s).", "",
+             "Part 1: the model on samples of the small recipe's own train/val crops "
+             "(100% 1D latents, 1 Euler step; PSNR in dB, mean per clip).", "",
+             "| model (stage, steps) | split | clips | model | flat mean colour "
+             "| model with the true mean colour | error in the 8×8 low-pass "
+             "| output detail / input detail | seed 0 vs seed 1 |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, m in res["models"].items():
+        steps = m["model_card"].get("total_steps", m["model_card"].get("step", "?"))
+        for split, r in m["training_crops"].items():
+            lines.append(
+                f"| {name} ({m['stage']}, {steps}) | {split} | {r['samples']} | {r['model']:.2f} | "
+                f"{r['flat_mean_colour']:.2f} | "
+                f"{r['model_with_true_mean_colour']:.2f} | {100 * r['err_low_share']:.0f}% | "
+                f"{r['detail_energy_ratio']:.3f} | {r['seed0_vs_seed1']:.1f} |")
+    if "overfit" in res:
+        o = res["overfit"]
+        steps = list(o["psnr_by_step"])
+        lines += ["", f"Part 2: a fresh model of the first model's config, stage 1, trained on one clip "
+                  f"({o['clip']}), AdamW lr {o['lr']}, batch 1, {o['seconds']:.0f} s. "
+                  f"Flat mean colour: {o['flat_mean_colour']:.2f} dB.", "",
+                  "| step | " + " | ".join(str(s) for s in steps) + " |",
+                  "|---|" + "---:|" * len(steps),
+                  "| PSNR (dB) | " + " | ".join(f"{o['psnr_by_step'][s]:.2f}" for s in steps) + " |"]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
