@@ -84,9 +84,10 @@ def main() -> None:
                 opt.zero_grad()
                 out["loss"].backward()
                 opt.step()
-            total = sum(e.self_cpu_time_total for e in prof.key_averages())
-            share = {g: sum(e.self_cpu_time_total for e in prof.key_averages()
-                            if any(k in e.key for k in keys)) / total for g, keys in GROUPS.items()}
+            events = prof.key_averages()
+            total = sum(e.self_cpu_time_total for e in events)
+            share = {g: sum(e.self_cpu_time_total for e in events if any(k in e.key for k in keys)) / total
+                     for g, keys in GROUPS.items()}
             share["other"] = 1 - sum(share.values())
             res["eager_time_share"] = share
             print("eager step: " + ", ".join(f"{g} {100 * v:.0f}%" for g, v in share.items()), flush=True)

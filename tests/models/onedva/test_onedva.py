@@ -172,6 +172,19 @@ def _smooth_clips() -> torch.Tensor:
                                            mode="trilinear")
 
 
+def _fit(m: OneDVA, clips: torch.Tensor, steps: int, lr: float = 3e-3) -> list[float]:
+    """Train ``m`` on one fixed batch with AdamW (no weight decay); the loss per step."""
+    opt = torch.optim.AdamW(m.parameters(), lr=lr, weight_decay=0.0)
+    losses = []
+    for step in range(steps):
+        loss = m.training_losses({"video": clips}, step)["loss"]
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
 def test_stage1_loss_goes_down():
     torch.manual_seed(0)
     m = OneDVA(dataclasses.replace(PRESETS["tiny"], perceptual="", repa="", stage=1))
@@ -183,14 +196,7 @@ def test_stage2_loss_goes_down_on_average():
     """Stage 2 draws a new t every step, so compare the mean of the first and last 20."""
     torch.manual_seed(0)
     m = OneDVA(dataclasses.replace(PRESETS["tiny"], perceptual="", repa="", stage=2)).train()
-    opt = torch.optim.AdamW(m.parameters(), lr=3e-3, weight_decay=0.0)
-    batch, losses = {"video": _smooth_clips()}, []
-    for step in range(100):
-        loss = m.training_losses(batch, step)["loss"]
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
+    losses = _fit(m, _smooth_clips(), steps=100)
     first, last = sum(losses[:20]) / 20, sum(losses[-20:]) / 20
     assert last < 0.8 * first, (first, last)
 
@@ -225,12 +231,7 @@ def test_stage1_fits_two_clips_through_their_latents():
     torch.manual_seed(0)
     m = OneDVA(dataclasses.replace(PRESETS["tiny"], perceptual="", repa="", stage=1)).train()
     clips = _smooth_clips()
-    opt = torch.optim.AdamW(m.parameters(), lr=3e-3, weight_decay=0.0)
-    for step in range(300):  # about 10 s on one core; the margins below hold from ~250
-        loss = m.training_losses({"video": clips}, step)["loss"]
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    _fit(m, clips, steps=300)  # about 10 s on one core; the margins below hold from ~250
     m.eval()
 
     def db(a, b):
