@@ -11,6 +11,13 @@
 2. Capacity: a fresh model with the same config is trained in stage 1 (t ≡ 1) on
    one clip only (the bundled carphone sample, 17×64×64). If it cannot fit one clip,
    the architecture or the loss is broken; if it can, the gap is data and steps.
+3. Sampling spread (``--spread-steps N --spread-k K``): on the same crops, K decodes
+   with N Euler steps from different seeds. A flow decoder trained with an L2 loss
+   predicts the conditional mean at one step and draws samples with many steps; if
+   the draws scatter around the one-step mean, one draw's squared error is the
+   mean's plus the spread (up to 2×, −3 dB, when the model's spread matches its
+   error) and the average of K draws moves back toward the one-step PSNR. A broken
+   velocity field would not do that.
 
 Writes ``--out`` .md and .json (default docs/results/onedva_diagnose).
 """
@@ -48,7 +55,19 @@ def lowpass(x: torch.Tensor, k: int = 8) -> torch.Tensor:
     return low[..., : x.shape[-2], : x.shape[-1]].transpose(0, 1)
 
 
-def on_training_crops(model, data_cfg, n: int) -> dict:
+def sampling_spread(model, lat, x: torch.Tensor, y1: torch.Tensor, steps: int, k: int) -> dict:
+    """K decodes of ``lat`` with ``steps`` Euler steps (seeds 100..100+K−1) against the
+    one-step decode ``y1``: PSNR of one draw, of the draws' average, of the average vs
+    ``y1``, and the spread (mean squared distance of a draw from the average)."""
+    draws = torch.stack([model.decode(lat, steps=steps, seed=100 + i)[0] for i in range(k)])
+    avg = draws.mean(dim=0)
+    return {"spread_draw": sum(clip_psnr(d, x) for d in draws) / k,
+            "spread_draw_average": clip_psnr(avg, x),
+            "spread_average_vs_one_step": clip_psnr(avg, y1),
+            "_spread": float((draws - avg).pow(2).mean()) * k / (k - 1)}  # unbiased
+
+
+def on_training_crops(model, data_cfg, n: int, spread_steps: int = 0, spread_k: int = 0) -> dict:
     out = {}
     for split in ("train", "val"):
         ds = build_dataset(data_cfg, split)
@@ -61,7 +80,7 @@ def on_training_crops(model, data_cfg, n: int) -> dict:
             mean_x, mean_y = x.mean(dim=(1, 2, 3), keepdim=True), y.mean(dim=(1, 2, 3), keepdim=True)
             err = y - x
             low = lowpass(err)
-            rows.append({
+            row = {
                 "model": clip_psnr(y, x),
                 "flat_mean_colour": clip_psnr(mean_x.expand_as(x), x),
                 "model_with_true_mean_colour": clip_psnr(y - mean_y + mean_x, x),
@@ -69,13 +88,19 @@ def on_training_crops(model, data_cfg, n: int) -> dict:
                 "_err": float(err.pow(2).mean()), "_err_low": float(low.pow(2).mean()),
                 "_detail_out": float((y - lowpass(y)).pow(2).mean()),
                 "_detail_in": float((x - lowpass(x)).pow(2).mean()),
-            })
+            }
+            if spread_steps:
+                row.update(sampling_spread(model, lat, x, y, spread_steps, spread_k))
+            rows.append(row)
         avg = {k: sum(r[k] for r in rows) / len(rows) for k in rows[0]}
         # energy shares from sums over the clips (a per-clip ratio blows up on flat clips)
         out[split] = {k: v for k, v in avg.items() if not k.startswith("_")}
         out[split]["err_low_share"] = avg["_err_low"] / max(avg["_err"], 1e-12)
         out[split]["detail_energy_ratio"] = avg["_detail_out"] / max(avg["_detail_in"], 1e-12)
         out[split]["samples"] = len(rows)
+        if "_spread" in avg:
+            # the spread as a share of the one-step error energy (1 = a draw has 2x its MSE)
+            out[split]["spread_over_error"] = avg["_spread"] / max(avg["_err"], 1e-12)
         print(f"{split}: " + ", ".join(f"{k} {v:.3f}" for k, v in out[split].items()), flush=True)
     return out
 
@@ -112,10 +137,13 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=16, help="clips per split in part 1")
     ap.add_argument("--overfit-steps", type=int, default=600)
     ap.add_argument("--overfit-lr", type=float, default=3e-4)
+    ap.add_argument("--spread-steps", type=int, default=0,
+                    help="part 3: Euler steps of each draw (0: part 3 off)")
+    ap.add_argument("--spread-k", type=int, default=4, help="part 3: draws per clip")
     ap.add_argument("--out", default="docs/results/onedva_diagnose")
     args = ap.parse_args()
-    if args.samples < 1 or args.overfit_steps < 0:
-        ap.error("--samples must be >= 1 and --overfit-steps >= 0")
+    if args.samples < 1 or args.overfit_steps < 0 or args.spread_steps < 0 or args.spread_k < 2:
+        ap.error("--samples must be >= 1, --overfit-steps and --spread-steps >= 0, --spread-k >= 2")
     names = [m for m in args.model.split(",") if m]
     if not names:
         ap.error("--model names no model")
@@ -133,12 +161,16 @@ def main() -> None:
         print(f"{name}:", flush=True)
         with torch.no_grad():
             res["models"][name] = {"stage": model.cfg.stage, "model_card": card,
-                                   "training_crops": on_training_crops(model, data_cfg, args.samples)}
+                                   "training_crops": on_training_crops(
+                                       model, data_cfg, args.samples, args.spread_steps, args.spread_k)}
     if args.overfit_steps:
         res["overfit"] = overfit_one_clip(first_cfg, args.overfit_steps, args.overfit_lr,
                                           every=max(1, args.overfit_steps // 6))
     cmd = (f"python benchmarks/onedva_diagnose.py --model {args.model} --videos {args.videos} "
            f"--samples {args.samples} --overfit-steps {args.overfit_steps}")
+    if args.spread_steps:
+        cmd += f" --spread-steps {args.spread_steps} --spread-k {args.spread_k}"
+    res["spread"] = {"steps": args.spread_steps, "k": args.spread_k} if args.spread_steps else None
     if args.overfit_lr != ap.get_default("overfit_lr"):
         cmd += f" --overfit-lr {args.overfit_lr}"
     if args.out != ap.get_default("out"):
@@ -171,6 +203,18 @@ def _markdown(res: dict) -> str:
                 f"{r['flat_mean_colour']:.2f} | "
                 f"{r['model_with_true_mean_colour']:.2f} | {100 * r['err_low_share']:.0f}% | "
                 f"{r['detail_energy_ratio']:.3f} | {r['seed0_vs_seed1']:.1f} |")
+    if res.get("spread"):
+        sp = res["spread"]
+        lines += ["", f"Part 3: sampling spread, {sp['k']} draws of {sp['steps']} Euler steps per clip "
+                  "(seeds 100…), against the one-step decode (the model column above).", "",
+                  "| model | split | one step | one draw | average of the draws "
+                  "| average vs one step | spread / one-step error |",
+                  "|---|---|---:|---:|---:|---:|---:|"]
+        for name, m in res["models"].items():
+            for split, r in m["training_crops"].items():
+                lines.append(f"| {name} | {split} | {r['model']:.2f} | {r['spread_draw']:.2f} | "
+                             f"{r['spread_draw_average']:.2f} | {r['spread_average_vs_one_step']:.2f} | "
+                             f"{r['spread_over_error']:.2f} |")
     if "overfit" in res:
         o = res["overfit"]
         steps = list(o["psnr_by_step"])
