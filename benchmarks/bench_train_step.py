@@ -23,6 +23,7 @@ from torch.profiler import ProfilerActivity, profile
 from vid1d.eval.provenance import machine_info, utc_now
 from vid1d.models.registry import get_model_type
 from vid1d.train.distributed import LossModule
+from vid1d.train.testing import fit_batch
 
 GROUPS = {"matmul": ("aten::mm", "aten::addmm", "aten::bmm"),
           "attention": ("scaled_dot_product",),
@@ -33,11 +34,7 @@ def timed_steps(fn, opt, batch, warmup: int, steps: int) -> tuple[float, float]:
     """(seconds for the first ``warmup`` steps, mean seconds per step after them)."""
     def run(n: int) -> float:
         t0 = time.perf_counter()
-        for i in range(n):
-            out = fn(batch, i)
-            opt.zero_grad()
-            out["loss"].backward()
-            opt.step()
+        fit_batch(fn, batch, opt, n)
         return time.perf_counter() - t0
     return run(warmup), run(steps) / steps
 
@@ -80,10 +77,7 @@ def main() -> None:
         print(f"{mode}: {per_step:.3f} s/step (first 3 steps {first:.1f} s)", flush=True)
         if mode == "eager":
             with profile(activities=[ProfilerActivity.CPU]) as prof:
-                out = fn(batch, 0)
-                opt.zero_grad()
-                out["loss"].backward()
-                opt.step()
+                fit_batch(fn, batch, opt, 1)
             events = prof.key_averages()
             total = sum(e.self_cpu_time_total for e in events)
             share = {g: sum(e.self_cpu_time_total for e in events if any(k in e.key for k in keys)) / total

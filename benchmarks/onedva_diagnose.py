@@ -39,6 +39,7 @@ from vid1d.io import open_video
 from vid1d.metrics import clip_to_frames, psnr
 from vid1d.models.onedva import RECIPES
 from vid1d.models.registry import get_model_type, load_model
+from vid1d.train.testing import fit_batch
 
 SAMPLE = Path(__file__).resolve().parents[1] / "src/vid1d/assets/carphone_pristine.mp4"
 
@@ -55,15 +56,15 @@ def lowpass(x: torch.Tensor, k: int = 8) -> torch.Tensor:
     return low[..., : x.shape[-2], : x.shape[-1]].transpose(0, 1)
 
 
-def sampling_spread(model, lat, x: torch.Tensor, y1: torch.Tensor, steps: int, k: int) -> dict:
+def sampling_spread(model, lat, x: torch.Tensor, one_step: torch.Tensor, steps: int, k: int) -> dict:
     """K decodes of ``lat`` with ``steps`` Euler steps (seeds 100..100+K−1) against the
-    one-step decode ``y1``: PSNR of one draw, of the draws' average, of the average vs
-    ``y1``, and the spread (mean squared distance of a draw from the average)."""
+    ``one_step`` decode: PSNR of one draw, of the draws' average, of the average vs
+    ``one_step``, and the spread (mean squared distance of a draw from the average)."""
     draws = torch.stack([model.decode(lat, steps=steps, seed=100 + i)[0] for i in range(k)])
     avg = draws.mean(dim=0)
     return {"spread_draw": sum(clip_psnr(d, x) for d in draws) / k,
             "spread_draw_average": clip_psnr(avg, x),
-            "spread_average_vs_one_step": clip_psnr(avg, y1),
+            "spread_average_vs_one_step": clip_psnr(avg, one_step),
             "_spread": float((draws - avg).pow(2).mean()) * k / (k - 1)}  # unbiased
 
 
@@ -113,17 +114,16 @@ def overfit_one_clip(cfg, steps: int, lr: float, every: int) -> dict:
     model = get_model_type("onedva").build(dataclasses.replace(cfg, stage=1)).train()
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
     curve, t0 = {}, time.perf_counter()
-    for step in range(1, steps + 1):
-        loss = model.training_losses({"video": x[None]}, step)["loss"]
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+
+    def score(step: int) -> None:
         if step % every == 0 or step == steps:
             model.eval()
             curve[step] = clip_psnr(model.decode(model.encode(x[None], 1.0), steps=1)[0], x)
             model.train()
             print(f"overfit step {step}/{steps}: {curve[step]:.2f} dB ({time.perf_counter() - t0:.0f} s)",
                   flush=True)
+
+    fit_batch(model.training_losses, {"video": x[None]}, opt, steps, on_step=score)
     flat = clip_psnr(x.mean(dim=(1, 2, 3), keepdim=True).expand_as(x), x)
     return {"clip": f"{SAMPLE.name} frames 0-16, area-scaled to 64x64", "lr": lr,
             "flat_mean_colour": flat, "psnr_by_step": curve, "seconds": time.perf_counter() - t0}

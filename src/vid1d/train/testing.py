@@ -1,4 +1,4 @@
-"""Test helpers for model families: does the model learn at all?"""
+"""Fixed-batch training helpers (tests, capacity checks, step timing): does the model learn at all?"""
 
 from __future__ import annotations
 
@@ -11,6 +11,28 @@ from vid1d.train.config import OptimConfig
 from vid1d.train.optim import build_optimizer
 
 
+def fit_batch(losses_fn, batch: dict, opt: torch.optim.Optimizer, steps: int,
+              on_step=None) -> list[float]:
+    """Take ``steps`` optimizer steps on one fixed batch; the loss before each step.
+
+    ``losses_fn(batch, step)`` returns the model's loss dict (``model.training_losses``,
+    or a ``LossModule``, compiled or not). ``on_step(step)`` (1-based) runs after each
+    update. A non-finite loss stops with the curve so far.
+    """
+    losses: list[float] = []
+    for step in range(steps):
+        loss = losses_fn(batch, step)["loss"]
+        if not torch.isfinite(loss):
+            raise AssertionError(f"loss became {loss.item()} at step {step}: {losses}")
+        losses.append(loss.item())
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if on_step is not None:
+            on_step(step + 1)
+    return losses
+
+
 def assert_loss_decreases(model: nn.Module, batch: dict, *, steps: int = 30, lr: float = 1e-2,
                           factor: float = 0.5, max_seconds: float = 30.0) -> list[float]:
     """Overfit one fixed batch with AdamW; assert ``loss[-1] <= factor · loss[0]``.
@@ -21,16 +43,8 @@ def assert_loss_decreases(model: nn.Module, batch: dict, *, steps: int = 30, lr:
     """
     opt = build_optimizer(model, OptimConfig(lr=lr, min_lr=lr, warmup_steps=0, weight_decay=0.0))
     model.train()
-    losses: list[float] = []
     start = time.perf_counter()
-    for step in range(steps):
-        loss = model.training_losses(batch, step)["loss"]
-        if not torch.isfinite(loss):
-            raise AssertionError(f"loss became {loss.item()} at step {step}: {losses}")
-        losses.append(loss.item())
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+    losses = fit_batch(model.training_losses, batch, opt, steps)
     elapsed = time.perf_counter() - start
     curve = ", ".join(f"{x:.4g}" for x in losses)
     assert losses[-1] <= factor * losses[0], (

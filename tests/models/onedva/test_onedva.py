@@ -18,7 +18,7 @@ from vid1d.models.onedva.length import (
     training_lengths,
 )
 from vid1d.models.registry import build_model
-from vid1d.train.testing import assert_loss_decreases
+from vid1d.train.testing import assert_loss_decreases, fit_batch
 
 
 def tiny(**kw) -> OneDVA:
@@ -175,14 +175,7 @@ def _smooth_clips() -> torch.Tensor:
 def _fit(m: OneDVA, clips: torch.Tensor, steps: int, lr: float = 3e-3) -> list[float]:
     """Train ``m`` on one fixed batch with AdamW (no weight decay); the loss per step."""
     opt = torch.optim.AdamW(m.parameters(), lr=lr, weight_decay=0.0)
-    losses = []
-    for step in range(steps):
-        loss = m.training_losses({"video": clips}, step)["loss"]
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    return losses
+    return fit_batch(m.training_losses, {"video": clips}, opt, steps)
 
 
 def test_stage1_loss_goes_down():
