@@ -37,13 +37,6 @@ class OneDVAConfig:
     enc_depth: int = 4
     dec_depth: int = 4
     mlp_ratio: float = 4.0
-    # 3D RoPE in the decoder's attention over one coordinate frame (noisy patches and
-    # the structural latent where its pixels are; 1D latents unrotated), on top of the
-    # additive codes. The paper's decoder is PixNerd's pixel DiT [95], which uses RoPE;
-    # off by default so checkpoints from before the option decode as trained.
-    dec_rope: bool = False
-    # the same over the encoder's spatiotemporal patches (queries, special tokens unrotated)
-    enc_rope: bool = False
     head_hidden: int = 16  # channels after the unpatchifier's pixel shuffle
     # training stage: 1 = deterministic (t ≡ 1, no dropout), 2 = stochastic
     # (logit-normal t, length dropout), 3 = stage 2 + latent self-alignment (§3.5)

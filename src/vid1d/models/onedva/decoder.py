@@ -16,15 +16,7 @@ import torch
 from torch import nn
 
 from vid1d.models.onedva.config import OneDVAConfig
-from vid1d.models.onedva.layers import (
-    ScalarEmbed,
-    Unpatchifier,
-    grid_coords,
-    pad_video,
-    patchify,
-    rope_with_free,
-    sincos_3d,
-)
+from vid1d.models.onedva.layers import ScalarEmbed, Unpatchifier, pad_video, patchify, sincos_3d
 from vid1d.nn import TransformerBlock
 
 
@@ -66,22 +58,10 @@ class OneDVADecoder(nn.Module):
         cond = self.t_embed(t.to(X.dtype))  # (B, D)
         seq = torch.cat([X, S, Z], dim=1)
         n = tt * h * w
-        rope = self._rope(tt, h, w, hs, ws, n1d, seq.device) if cfg.dec_rope else None
         feats = None
         for k, blk in enumerate(self.blocks):
-            seq = blk(seq, cond, rope=rope)
+            seq = blk(seq, cond)
             if k == return_features:
                 feats = seq[:, :n]
         v = self.out(seq[:, :n], x, (tt, h, w))[:, :, :T, :H, :W]  # (B, 3, T, H, W)
         return v if return_features is None else (v, feats)
-
-    def _rope(self, tt: int, h: int, w: int, hs: int, ws: int, n1d: int, device
-              ) -> tuple[torch.Tensor, torch.Tensor]:
-        """cos/sin (N, head_dim/2) for [noisy patches ⊕ structural ⊕ 1D]: cell centres in
-        units of decoder patches (dec_patch_t frames × patch_s pixels); the structural
-        latent sits over the encoder's first temporal patch, 1D latents get no rotation."""
-        cfg = self.cfg
-        coords = torch.cat([grid_coords(tt, h, w),
-                            grid_coords(1, hs, ws, t0=cfg.enc_patch_t / cfg.dec_patch_t / 2,
-                                        step=cfg.latent_s / cfg.patch_s)])
-        return rope_with_free(coords.to(device), n1d, cfg.dim // cfg.heads)

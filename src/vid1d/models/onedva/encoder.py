@@ -22,15 +22,7 @@ from torch import nn
 
 from vid1d.errors import InputError
 from vid1d.models.onedva.config import OneDVAConfig
-from vid1d.models.onedva.layers import (
-    SpecialTokens,
-    ceil_div,
-    grid_coords,
-    pad_video,
-    patchify,
-    rope_with_free,
-    sincos_3d,
-)
+from vid1d.models.onedva.layers import SpecialTokens, ceil_div, pad_video, patchify, sincos_3d
 from vid1d.nn import TransformerBlock
 
 
@@ -98,10 +90,8 @@ class OneDVAEncoder(nn.Module):
         q = (self.queries[:n1d] + self.query_pos[:n1d]).expand(B, -1, -1)  # (B, n1d, D)
         s = self.special(B, T, H, W, video.device)  # (B, 5, D)
         seq = torch.cat([e, q, s], dim=1)
-        rope = (rope_with_free(grid_coords(t, h, w).to(seq.device), n1d + s.shape[1], cfg.dim // cfg.heads)
-                if cfg.enc_rope else None)
         for blk in self.blocks:
-            seq = blk(seq, rope=rope)
+            seq = blk(seq)
         moments = self.to_moments(self.norm(seq[:, : t * h * w + n1d]))  # (B, t·h·w + n1d, 2C)
         grid = rearrange(moments[:, : t * h * w], "b (t h w) c -> b t c h w", t=t, h=h)[:, 0]
         f = cfg.latent_s // cfg.patch_s

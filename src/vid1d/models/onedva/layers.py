@@ -11,8 +11,6 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 
-from vid1d.nn.rope import rope_nd
-
 
 def ceil_div(a: int, b: int) -> int:
     return -(-a // b)
@@ -52,21 +50,6 @@ def sincos_3d(t: int, h: int, w: int, dim: int, step: tuple[float, float, float]
     axes = [(torch.arange(n, dtype=torch.float64) + 0.5) * s for n, s in zip((t, h, w), step, strict=True)]
     gt, gh, gw = torch.meshgrid(*axes, indexing="ij")
     return torch.cat([sincos_1d(g.flatten(), d) for g in (gt, gh, gw)], dim=1)
-
-
-def grid_coords(t: int, h: int, w: int, t0: float = 0.5, step: float = 1.0) -> torch.Tensor:
-    """(t·h·w, 3) coordinates of a grid's cells for RoPE: time ``t0 + i``, space at
-    cell centres ``(j + 0.5)·step`` (``step`` = cell size in the caller's units)."""
-    axes = [torch.arange(t) + t0, (torch.arange(h) + 0.5) * step, (torch.arange(w) + 0.5) * step]
-    return torch.stack(torch.meshgrid(*axes, indexing="ij"), dim=-1).reshape(-1, 3)
-
-
-def rope_with_free(coords: torch.Tensor, n_free: int, head_dim: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """RoPE tables (N + n_free, head_dim/2): ``coords`` (N, 3) rotated, then ``n_free``
-    positionless tokens (1D latents / queries, special tokens) left unrotated."""
-    cos, sin = rope_nd(coords, head_dim)
-    return (torch.cat([cos, cos.new_ones(n_free, cos.shape[1])]),
-            torch.cat([sin, sin.new_zeros(n_free, sin.shape[1])]))
 
 
 class ScalarEmbed(nn.Module):
