@@ -18,6 +18,12 @@
    mean's plus the spread (up to 2×, −3 dB, when the model's spread matches its
    error) and the average of K draws moves back toward the one-step PSNR. A broken
    velocity field would not do that.
+4. Decoder attention (``--attention``): where the noisy-position queries of each
+   decoder layer attend, as shares of the attention mass on noisy / structural /
+   1D keys (next to the uniform shares), and, within the latent keys, how many a
+   query reads (exp of the entropy) and how much its distribution differs from the
+   mean over all queries (total variation: 0 = every output patch reads the same
+   blend of latents, 1 = disjoint latents per patch).
 
 Writes ``--out`` .md and .json (default docs/results/onedva_diagnose).
 """
@@ -106,6 +112,58 @@ def on_training_crops(model, data_cfg, n: int, spread_steps: int = 0, spread_k: 
     return out
 
 
+def attention_shares(weights: torch.Tensor, n_noisy: int, n_struct: int) -> dict:
+    """One layer's attention (B, heads, N, N) over [noisy ⊕ structural ⊕ 1D] -> the
+    noisy queries' mass on each key group, the number of latent keys they read and the
+    position specificity of that reading, averaged over batch, heads and queries."""
+    q = weights[:, :, :n_noisy].double()  # (B, h, n, N)
+    groups = (q[..., :n_noisy], q[..., n_noisy:n_noisy + n_struct], q[..., n_noisy + n_struct:])
+    mass = [float(g.sum(-1).mean()) for g in groups]
+    lat = q[..., n_noisy:]
+    p = lat / lat.sum(-1, keepdim=True).clamp_min(1e-30)
+    keys = (-(p * p.clamp_min(1e-30).log()).sum(-1)).exp()  # (B, h, n)
+    tv = 0.5 * (p - p.mean(dim=2, keepdim=True)).abs().sum(-1)  # (B, h, n)
+    n_keys = weights.shape[-1]
+    return {"noisy": mass[0], "struct": mass[1], "oned": mass[2],
+            "uniform": [n_noisy / n_keys, n_struct / n_keys, 1 - (n_noisy + n_struct) / n_keys],
+            "latent_keys_read": float(keys.mean()), "latent_keys": n_keys - n_noisy,
+            "position_tv": float(tv.mean())}
+
+
+def decoder_attention(model, data_cfg, n: int) -> list[dict]:
+    """Part 4: attention_shares per decoder layer on ``n`` train crops (1 Euler step at t = 1)."""
+    ds = build_dataset(data_cfg, "train")
+    per_layer: list[list[dict]] = [[] for _ in model.decoder.blocks]
+    captured: list[torch.Tensor] = []
+    hooks = []
+    for blk in model.decoder.blocks:
+        hooks.append(blk.attn.register_forward_pre_hook(
+            lambda mod, args, kwargs: (args, {**kwargs, "return_weights": True}), with_kwargs=True))
+        hooks.append(blk.attn.register_forward_hook(lambda mod, inp, out: captured.append(mod.last_weights)))
+    try:
+        for i in range(n):
+            x = ds[(i * 7) % len(ds)]["video"][None]
+            lat = model.encode(x, 1.0)
+            captured.clear()
+            model.decode(lat, steps=1, seed=0)
+            n_struct, n_oned = lat.struct.shape[1], lat.oned.shape[1]
+            for k, w in enumerate(captured):
+                per_layer[k].append(attention_shares(w, w.shape[-1] - n_struct - n_oned, n_struct))
+    finally:
+        for h in hooks:
+            h.remove()
+    out = []
+    for rows in per_layer:
+        avg = {k: sum(r[k] for r in rows) / len(rows) for k in rows[0] if k != "uniform"}
+        avg["uniform"] = [sum(r["uniform"][j] for r in rows) / len(rows) for j in range(3)]
+        out.append(avg)
+    for k, r in enumerate(out):
+        print(f"attention layer {k}: noisy/struct/1D {r['noisy']:.2f}/{r['struct']:.2f}/{r['oned']:.2f}, "
+              f"reads {r['latent_keys_read']:.1f} of {r['latent_keys']:.0f} latents, TV {r['position_tv']:.2f}",
+              flush=True)
+    return out
+
+
 def overfit_one_clip(cfg, steps: int, lr: float, every: int) -> dict:
     with open_video(SAMPLE) as src:
         x = next(src.chunks(17))  # (3, 17, 144, 176)
@@ -140,6 +198,7 @@ def main() -> None:
     ap.add_argument("--spread-steps", type=int, default=0,
                     help="part 3: Euler steps of each draw (0: part 3 off)")
     ap.add_argument("--spread-k", type=int, default=4, help="part 3: draws per clip")
+    ap.add_argument("--attention", action="store_true", help="part 4: where the decoder attends")
     ap.add_argument("--out", default="docs/results/onedva_diagnose")
     args = ap.parse_args()
     if args.samples < 1 or args.overfit_steps < 0 or args.spread_steps < 0 or args.spread_k < 2:
@@ -163,6 +222,8 @@ def main() -> None:
             res["models"][name] = {"stage": model.cfg.stage, "model_card": card,
                                    "training_crops": on_training_crops(
                                        model, data_cfg, args.samples, args.spread_steps, args.spread_k)}
+            if args.attention:
+                res["models"][name]["attention"] = decoder_attention(model, data_cfg, args.samples)
     if args.overfit_steps:
         res["overfit"] = overfit_one_clip(first_cfg, args.overfit_steps, args.overfit_lr,
                                           every=max(1, args.overfit_steps // 6))
@@ -170,6 +231,8 @@ def main() -> None:
            f"--samples {args.samples} --overfit-steps {args.overfit_steps}")
     if args.spread_steps:
         cmd += f" --spread-steps {args.spread_steps} --spread-k {args.spread_k}"
+    if args.attention:
+        cmd += " --attention"
     res["spread"] = {"steps": args.spread_steps, "k": args.spread_k} if args.spread_steps else None
     if args.overfit_lr != ap.get_default("overfit_lr"):
         cmd += f" --overfit-lr {args.overfit_lr}"
@@ -215,6 +278,20 @@ def _markdown(res: dict) -> str:
                 lines.append(f"| {name} | {split} | {r['model']:.2f} | {r['spread_draw']:.2f} | "
                              f"{r['spread_draw_average']:.2f} | {r['spread_average_vs_one_step']:.2f} | "
                              f"{r['spread_over_error']:.2f} |")
+    if any("attention" in m for m in res["models"].values()):
+        lines += ["", "Part 4: decoder attention of the noisy-position queries on the same train crops "
+                  "(1 step at t = 1): share of the attention mass on noisy / structural / 1D keys "
+                  "(uniform in brackets), latent keys read (exp entropy, of all latent keys) and "
+                  "position specificity (TV from the mean over queries; 0 = one blend for every patch), "
+                  "averaged over heads.", "",
+                  "| model | layer | noisy / struct / 1D mass | latent keys read | TV |",
+                  "|---|---:|---|---:|---:|"]
+        for name, m in res["models"].items():
+            for k, r in enumerate(m.get("attention", [])):
+                u = r["uniform"]
+                lines.append(f"| {name} | {k} | {r['noisy']:.2f} / {r['struct']:.2f} / {r['oned']:.2f} "
+                             f"({u[0]:.2f} / {u[1]:.2f} / {u[2]:.2f}) | "
+                             f"{r['latent_keys_read']:.1f} of {r['latent_keys']:.0f} | {r['position_tv']:.2f} |")
     if "overfit" in res:
         o = res["overfit"]
         steps = list(o["psnr_by_step"])

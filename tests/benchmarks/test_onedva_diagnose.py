@@ -45,3 +45,21 @@ def test_sampling_spread_separates_the_draws_scatter_from_the_mean_error():
     # the unbiased spread estimate recovers sigma² and the average sits near the mean
     assert abs(r["_spread"] / sigma**2 - 1) < 0.05
     assert r["spread_average_vs_one_step"] > 30.0
+
+
+def test_attention_shares_reads_mass_breadth_and_position_specificity():
+    diag = _diagnose()
+    n, s, o = 6, 2, 4  # noisy, structural, 1D keys
+    N = n + s + o
+    w = torch.zeros(1, 2, N, N)
+    # head 0: every noisy query reads all 1D keys equally -> one blend for every patch
+    w[0, 0, :n, n + s:] = 1 / o
+    # head 1: noisy query i reads only structural key i % 2 -> position-specific, one key each
+    for i in range(n):
+        w[0, 1, i, n + i % 2] = 1.0
+    w[0, :, n:] = 1 / N  # latent queries are not counted
+    r = diag.attention_shares(w, n, s)
+    assert abs(r["oned"] - 0.5) < 1e-9 and abs(r["struct"] - 0.5) < 1e-9 and r["noisy"] == 0
+    assert abs(r["latent_keys_read"] - (o + 1) / 2) < 1e-9  # 4 keys (head 0) and 1 key (head 1)
+    assert abs(r["position_tv"] - 0.25) < 1e-9  # head 0: 0; head 1: TV(one-hot, 50/50) = 0.5
+    assert r["latent_keys"] == s + o and abs(sum(r["uniform"]) - 1) < 1e-9
