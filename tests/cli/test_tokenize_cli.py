@@ -108,3 +108,132 @@ def test_resize_tokenizes_at_the_requested_size(tmp_path, sample_video, model_id
                  "--resize", "48"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--resize" in err[0]
+
+
+# -- token file integrity: checksum, metadata against tensors, dtypes, model type, seed --------
+@pytest.fixture()
+def token_file(tmp_path, sample_video, model_id, capsys):
+    """7 frames in clips of 5 (5 + 2), half the 1D latents kept: 50 of 99 per clip."""
+    tok = tmp_path / "t.safetensors"
+    assert main(["tokenize", str(sample_video), "-o", str(tok), "--model", model_id,
+                 "--frames", "7", "--clip-frames", "5", "--length", "0.5"]) == 0
+    capsys.readouterr()
+    return tok
+
+
+def _load(path):
+    with safe_open(str(path), framework="pt") as f:
+        return {k: f.get_tensor(k) for k in f.keys()}, dict(f.metadata())
+
+
+def _resave(path, tensors, meta):
+    """A crafted file with a valid checksum, so what rejects it is the field validation."""
+    from vid1d.tokenizer import token_checksum
+
+    meta = {k: v for k, v in meta.items() if k != "sha256"}
+    save_file(tensors, str(path), metadata={**meta, "sha256": token_checksum(meta, sorted(tensors.items()))})
+    return path
+
+
+def _refused(argv, capsys, *words):
+    out = argv[argv.index("-o") + 1]
+    assert main(argv) == 2, argv
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "error" in err, err
+    assert all(w in err for w in words), err
+    assert not __import__("os").path.exists(out), out
+
+
+def test_corrupt_token_files_are_refused(tmp_path, token_file, capsys):
+    raw = token_file.read_bytes()
+    header_end = 8 + int.from_bytes(raw[:8], "little")
+    rec = str(tmp_path / "rec.y4m")
+    data_flip = tmp_path / "dflip.safetensors"  # one byte of one latent
+    data_flip.write_bytes(raw[:header_end + 100] + bytes([raw[header_end + 100] ^ 0x10])
+                          + raw[header_end + 101:])
+    meta_flip = tmp_path / "mflip.safetensors"  # one bit of the header: frames 7 -> 6
+    assert raw.count(b'"frames":"7"') == 1
+    meta_flip.write_bytes(raw.replace(b'"frames":"7"', b'"frames":"6"'))
+    name_flip = tmp_path / "nflip.safetensors"  # one bit of a tensor's name: t -> u
+    assert raw.count(b'"clip00001.struct"') == 1
+    name_flip.write_bytes(raw.replace(b'"clip00001.struct"', b'"clip00001.strucu"'))
+    for bad in (data_flip, meta_flip, name_flip):
+        _refused(["detokenize", str(bad), "-o", rec], capsys, bad.name, "checksum")
+    tensors, meta = _load(token_file)
+    no_sum = tmp_path / "nosum.safetensors"
+    save_file(tensors, str(no_sum), metadata={k: v for k, v in meta.items() if k != "sha256"})
+    old = tmp_path / "old.safetensors"  # what vid1d wrote before checksums
+    save_file(tensors, str(old), metadata={**meta, "format": "vid1d.tokens/1"})
+    for bad in (no_sum, old):
+        _refused(["detokenize", str(bad), "-o", rec], capsys, bad.name, "re-tokenize")
+    assert main(["detokenize", str(token_file), "-o", rec]) == 0  # the untouched file decodes
+
+
+@pytest.mark.parametrize("edit, words", [
+    ({"frames": "6"}, ["clip 1 keeps 50"]),  # a 1-frame last clip has no 1D latents
+    ({"frames": "900"}, ["cannot hold 900 frames"]),
+    ({"frames": " 7"}, ["'frames'"]),
+    ({"frames": "7.0"}, ["'frames'"]),
+    ({"width": "64"}, ["structural latents"]),
+    ({"clips": "3", "frames": "11", "lengths": "[50, 50, 50]"}, ["clip00002.struct is missing"]),
+    ({"lengths": "[50, 49]"}, ["clip 1 oned", "(50, 4)"]),
+    ({"lengths": "[50.0, 50]"}, ["lengths"]),
+    ({"lengths": "[true, 50]"}, ["lengths"]),
+    ({"length_mode": "0.7"}, ["clip 0 keeps 50", "keeps 69"]),
+    ({"length_mode": "half"}, ["length_mode"]),
+    ({"fps": "0"}, ["frame rate"]),
+    ({"fps": "nan"}, ["fps"]),
+    ({"channels": "5"}, ["clip 0 struct", "(99, 4)"]),
+    ({"comment": "hi"}, ["unknown metadata"]),
+])
+def test_metadata_must_agree_with_the_tensors(tmp_path, token_file, capsys, edit, words):
+    tensors, meta = _load(token_file)
+    bad = _resave(tmp_path / "bad.safetensors", tensors, {**meta, **edit})
+    _refused(["detokenize", str(bad), "-o", str(tmp_path / "x.y4m")], capsys, *words)
+
+
+def test_extra_and_mistyped_tensors_are_refused(tmp_path, token_file, capsys):
+    tensors, meta = _load(token_file)
+    rec = str(tmp_path / "x.y4m")
+    extra = _resave(tmp_path / "extra.safetensors", {**tensors, "clip00002.oned": torch.zeros(1, 4)}, meta)
+    _refused(["detokenize", str(extra), "-o", rec], capsys, "unexpected tensor")
+    for dtype, name in ((torch.float64, "F64"), (torch.float16, "F16"), (torch.int64, "I64")):
+        cast = {k: v.to(dtype) for k, v in tensors.items()}
+        bad = _resave(tmp_path / f"{name}.safetensors", cast, meta)
+        _refused(["detokenize", str(bad), "-o", rec], capsys, name, "not F32")
+    nan = dict(tensors, **{"clip00001.struct": tensors["clip00001.struct"].clone()})
+    nan["clip00001.struct"][0, 0] = float("nan")
+    bad = _resave(tmp_path / "nan.safetensors", nan, meta)
+    _refused(["detokenize", str(bad), "-o", rec], capsys, "non-finite")
+
+
+def test_the_model_must_be_the_one_dva_that_made_the_tokens(tmp_path, token_file, capsys):
+    tensors, meta = _load(token_file)
+    rec = str(tmp_path / "x.y4m")
+    no_model = _resave(tmp_path / "nomodel.safetensors", tensors,
+                       {k: v for k, v in meta.items() if k != "model"})
+    _refused(["detokenize", str(no_model), "-o", rec], capsys, "no valid model")
+    dot = _resave(tmp_path / "dot.safetensors", tensors, {**meta, "model": "."})
+    _refused(["detokenize", str(dot), "-o", rec], capsys, "no valid model")
+    codec = _resave(tmp_path / "codec.safetensors", tensors, {**meta, "model": "gvc1d-small"})
+    _refused(["detokenize", str(codec), "-o", rec], capsys, "not a One-DVA tokenizer")
+    _refused(["detokenize", str(token_file), "-o", rec, "--model", "gvc1d-small"], capsys,
+             "not a One-DVA tokenizer")
+    other = _resave(tmp_path / "other.safetensors", tensors, {**meta, "weights_sha256": "0" * 64})
+    _refused(["detokenize", str(other), "-o", rec], capsys, "other weights")
+    blank = _resave(tmp_path / "blank.safetensors", tensors, {**meta, "weights_sha256": ""})
+    _refused(["detokenize", str(blank), "-o", rec], capsys, "weights_sha256")
+
+
+def test_seed_must_fit_64_bits(tmp_path, token_file, capsys, model_id):
+    from vid1d.errors import InputError
+    from vid1d.models.registry import load_model
+    from vid1d.tokenizer import detokenize_video
+
+    rec = tmp_path / "x.y4m"
+    for seed in ("99999999999999999999", "-1", "9223372036854775808", "abc"):
+        _refused(["detokenize", str(token_file), "-o", str(rec), f"--seed={seed}"], capsys, "--seed")
+    assert main(["detokenize", str(token_file), "-o", str(rec), "--seed=9223372036854775807"]) == 0
+    model, _ = load_model(model_id)
+    with pytest.raises(InputError, match="seed"):
+        detokenize_video(model, token_file, tmp_path / "y.y4m", seed=1 << 63)
