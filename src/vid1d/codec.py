@@ -7,6 +7,8 @@ Any model with this frame-level interface can be run here (GVC1D is one)::
     model.decompress_frame(data, state | None, quality, height, width, device)
         -> (x_hat, symbols, next_state)
     model.lmbda_for_quality(quality) -> float   (recorded in the header)
+    model.quality_for_lmbda(lmbda) -> float     (its inverse, clamped to the range)
+    model.cfg.num_lmbdas -> int                 (quality lies in [0, num_lmbdas - 1])
 
 ``state=None`` means an intra frame (empty context). Frames are read, coded and
 written one at a time, so memory stays bounded for any video length. The header
@@ -22,6 +24,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -42,6 +45,9 @@ from vid1d.errors import BitstreamError, InputError
 from vid1d.utils.fs import check_not_input
 from vid1d.utils.progress import progress
 
+if TYPE_CHECKING:
+    from vid1d.models.checkpoint import Checkpoint
+
 
 @dataclass
 class FrameCode:
@@ -50,6 +56,69 @@ class FrameCode:
     data: bytes
     symbols: np.ndarray  # int32, the coded symbols in coding order (for the symbol CRC)
     estimated_bits: float  # ideal code length under the model's integer tables
+
+
+CODEC_METHODS = ("compress_frame", "decompress_frame", "lmbda_for_quality", "quality_for_lmbda")
+
+
+def load_codec(model: str | os.PathLike,
+               device: str | torch.device = "cpu") -> tuple[torch.nn.Module, Checkpoint]:
+    """:func:`~vid1d.models.registry.load_model` for a model with the frame-codec
+    interface above; a tokenizer or autoencoder id is an InputError, not a crash later."""
+    from vid1d.models.registry import load_model
+
+    module, ckpt = load_model(model, device=device)
+    if not all(callable(getattr(module, name, None)) for name in CODEC_METHODS):
+        kind = ckpt.meta["type"]
+        hint = ("a One-DVA tokenizer, not a codec; use vid1d tokenize" if kind == "onedva"
+                else f"a {kind} model, not a codec (it has no frame coding)")
+        raise InputError(f"{model} is {hint}")
+    return module, ckpt
+
+
+def check_quality(model: torch.nn.Module, quality: float, name: str = "quality") -> float:
+    """``quality`` as a float in the codec's range [0, levels - 1], or InputError
+    (NaN and infinities fail the range test too)."""
+    top = model.cfg.num_lmbdas - 1
+    try:
+        q = float(quality)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a number, got {quality!r}") from None
+    if not 0 <= q <= top:
+        raise InputError(f"{name} must be in [0, {top}], got {quality}")
+    return q
+
+
+# Peak resident memory of learned coding grows with the frame area. Measured for
+# gvc1d-small decoding one frame on CPU (one thread, `/usr/bin/time -f %M vid1d decode`):
+# 0.41 / 0.86 / 1.35 GB at 640x360 / 1280x720 / 1920x1088, i.e. 425-650 bytes per pixel
+# above the process itself. The check below uses the top of that range.
+CODING_BYTES_PER_PIXEL = 650
+
+
+def _memory_available() -> int | None:
+    """MemAvailable from /proc/meminfo in bytes (None where there is no such file)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def check_frame_memory(width: int, height: int, device: str | torch.device, what: str) -> None:
+    """InputError when coding one ``width``×``height`` frame on the CPU would need more
+    memory than the machine has free. A stream header can declare up to 16384x16384
+    (about 160 GiB to decode here): refusing up front is a one-line error, where
+    allocating would end in the kernel's OOM killer, leaving a temporary output behind."""
+    if torch.device(device).type != "cpu":
+        return  # CUDA reports its own out-of-memory errors
+    need, free = width * height * CODING_BYTES_PER_PIXEL, _memory_available()
+    if free is not None and need > free:
+        raise InputError(f"{what} a {width}x{height} frame needs about {need / 2**30:.1f} GiB of "
+                         f"memory; {free / 2**30:.1f} GiB is free")
 
 
 def prepare_for_coding(model: torch.nn.Module) -> torch.nn.Module:
@@ -114,13 +183,13 @@ def encode_video(model: torch.nn.Module, src: str | os.PathLike, out: str | os.P
     check_not_input(out, [src])
     if intra_period != -1 and intra_period < 1:
         raise InputError(f"intra period must be -1 or >= 1, got {intra_period}")
-    if not np.isfinite(quality):
-        raise InputError(f"quality must be a finite number, got {quality}")
+    quality = check_quality(model, quality)
     model = prepare_for_coding(model.to(device))
     report = CodingReport()
     start = time.perf_counter()
     with open_video(src, **open_kw) as reader:
         info = reader.info
+        check_frame_memory(info.width, info.height, device, "encoding")
         report.width, report.height = info.width, info.height
         lmbda = model.lmbda_for_quality(quality)
         header = StreamHeader(
@@ -164,7 +233,6 @@ def decode_video(stream: str | os.PathLike, out: str | os.PathLike | None, *,
     """Decode a .v1d stream to a video file (any format vid1d.io writes) or, with
     ``out=None``, only to ``on_frame(t, x_hat)`` callbacks."""
     from vid1d.io import open_writer
-    from vid1d.models.registry import load_model
 
     if out is not None:
         check_not_input(out, [stream])
@@ -175,12 +243,17 @@ def decode_video(stream: str | os.PathLike, out: str | os.PathLike | None, *,
         if h.color_format != ColorFormat.RGB:
             raise BitstreamError(f"colour format {h.color_format.name} is not supported by "
                                  "learned-codec decoding")
+        check_frame_memory(h.width, h.height, device, "decoding")
         if model is None:
             try:
-                model, _ = load_model(h.model_id, device=device)
+                model, _ = load_codec(h.model_id, device=device)
             except InputError as e:
                 raise InputError(f"stream was made by model {h.model_id!r}: {e}") from None
         model = prepare_for_coding(model.to(device))
+        try:
+            check_quality(model, h.quality, "the header's quality")
+        except InputError as e:
+            raise BitstreamError(str(e)) from None
         if weights_sha256(model) != h.weights_sha256:
             raise BitstreamError(f"stream was made by other weights than this {h.model_id!r} "
                                  "model's (weights hash differs)")

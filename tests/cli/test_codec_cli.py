@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -82,3 +83,122 @@ def test_eval_learned_and_classic(tmp_path, sample_video, model_id):
         assert abs(p["psnr_rgb"] - p["encoder_psnr_rgb"]) < 0.05
     assert (out / "carphone_pristine__rd_psnr_rgb.png").exists()
     assert "Complexity" in (out / "report.md").read_text()
+
+
+@pytest.fixture()
+def tokenizer_id(tmp_path, model_id):
+    """A random tiny One-DVA beside the codec: a registered model that is not a codec."""
+    from vid1d.models.onedva import PRESETS as ONEDVA_PRESETS
+    from vid1d.models.onedva import OneDVA
+
+    cfg = dataclasses.replace(ONEDVA_PRESETS["tiny"], max_queries=128, perceptual="", repa="")
+    model = OneDVA(cfg)
+    save_checkpoint(tmp_path / "models" / "onedva-cli-test", model.state_dict(), model_type="onedva",
+                    config=config_to_dict(cfg), extra={"id": "onedva-cli-test"})
+    return "onedva-cli-test"
+
+
+def _one_line_error(capsys, *words: str) -> str:
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "error" in err, err
+    assert all(w in err for w in words), err
+    return err
+
+
+def test_explain_refuses_to_overwrite_its_input(tmp_path, sample_video, model_id, capsys):
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(sample_video.read_bytes())
+    assert main(["explain", str(clip), "-o", str(clip), "--model", model_id,
+                 "--frames", "2", "--crop", "48"]) == 2
+    _one_line_error(capsys, "also an input")
+    assert clip.read_bytes() == sample_video.read_bytes()
+
+
+def test_tokenizer_is_not_a_codec(tmp_path, sample_video, tokenizer_id, capsys):
+    cases = [
+        ["encode", str(sample_video), "-o", str(tmp_path / "a.v1d"), "--model", tokenizer_id,
+         "--frames", "2"],
+        ["eval", str(sample_video), "--codecs", tokenizer_id, "-o", str(tmp_path / "ev"),
+         "--frames", "2", "--no-vmaf"],
+        ["demo", "--out", str(tmp_path / "dm"), "--input", str(sample_video), "--frames", "2",
+         "--model", tokenizer_id],
+        ["decode", str(tmp_path / "a.v1d"), "-o", str(tmp_path / "rec.y4m"), "--model",
+         tokenizer_id],
+    ]
+    for argv in cases:
+        assert main(argv) == 2, argv
+        _one_line_error(capsys, f"{tokenizer_id} is a One-DVA tokenizer, not a codec")
+    assert not list(tmp_path.glob("a.v1d")) and not (tmp_path / "ev").exists()
+    assert not (tmp_path / "dm").exists()  # refused before the classic codecs ran
+
+
+def test_quality_is_checked_the_same_everywhere(tmp_path, sample_video, model_id, capsys):
+    png, out = tmp_path / "x.png", tmp_path / "ev"
+    for q in ("nan", "99", "-1", "inf"):
+        for argv in (
+            ["encode", str(sample_video), "-o", str(tmp_path / "a.v1d"), "--frames", "2"],
+            ["explain", str(sample_video), "-o", str(png), "--frames", "2", "--crop", "48"],
+        ):
+            assert main([*argv, "--model", model_id, "--quality", q]) == 2, (argv, q)
+            _one_line_error(capsys, "--quality must be in [0, 7]")
+    assert main(["eval", str(sample_video), "--codecs", f"{model_id},x264", "--frames", "2",
+                 "--qualities", "99,-5,3,7", "--no-vmaf", "-o", str(out),
+                 "--anchor", "x264"]) == 2
+    _one_line_error(capsys, f"{model_id}: quality must be in [0, 7], got 99")
+    assert not png.exists() and not out.exists()
+
+
+def test_unavailable_or_invalid_device(tmp_path, sample_video, model_id, monkeypatch, capsys):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    stream = tmp_path / "a.v1d"
+    for device, words in (("cuda", "CUDA is not available"), ("cuda:1", "CUDA is not available"),
+                          ("foo", "invalid device 'foo'")):
+        assert main(["encode", str(sample_video), "-o", str(stream), "--model", model_id,
+                     "--frames", "2", "--device", device]) == 2
+        _one_line_error(capsys, words)
+    assert not stream.exists()
+    assert main(["eval", str(sample_video), "--codecs", "x264", "--anchor", "x264",
+                 "--frames", "2", "--no-vmaf", "-o", str(tmp_path / "ev"), "--device", "cuda"]) == 2
+    _one_line_error(capsys, "CUDA is not available")
+    assert main(["metrics", str(sample_video), str(sample_video), "--frames", "2", "--no-vmaf",
+                 "--device", "cuda"]) == 2
+    _one_line_error(capsys, "CUDA is not available")
+
+
+def test_eval_checks_options_before_any_work(tmp_path, sample_video, model_id, capsys):
+    out = tmp_path / "ev"
+    cases = [
+        (["--anchor", "nosuch"], "anchor 'nosuch' matches none of the codecs to run"),
+        (["--codecs", f"{model_id},x264,x264:slow", "--anchor", "x264"], "ambiguous"),
+        (["--codecs", f"{model_id},nosuch", "--anchor", model_id], "unknown codec 'nosuch'"),
+        (["--anchor", "x264", "--intra-period", "0"], "intra period"),
+        (["--anchor", "x264", "--frames", "0"], "--frames"),
+    ]
+    for extra, words in cases:
+        argv = ["eval", str(sample_video), "--codecs", f"{model_id},x264", "--frames", "2",
+                "--qualities", "0,7", "--no-vmaf", "-o", str(out)]
+        assert main([*argv, *extra]) == 2, extra
+        _one_line_error(capsys, words)
+        assert not out.exists(), extra
+
+
+def test_frames_too_large_for_memory_are_refused_before_coding(tmp_path, sample_video, model_id,
+                                                                monkeypatch, capsys):
+    """A header may declare up to 16384x16384 (about 160 GiB to decode on a CPU): the
+    codec refuses a frame that cannot fit in free memory instead of being OOM-killed."""
+    import vid1d.codec as codec
+
+    stream = tmp_path / "a.v1d"
+    assert main(["encode", str(sample_video), "-o", str(stream), "--model", model_id, "--frames", "1"]) == 0
+    free = 176 * 144 * codec.CODING_BYTES_PER_PIXEL - 1  # just short of one 176x144 frame
+    monkeypatch.setattr(codec, "_memory_available", lambda: free)
+    out = tmp_path / "rec.y4m"
+    for argv in (["decode", str(stream), "-o", str(out)],
+                 ["encode", str(sample_video), "-o", str(tmp_path / "b.v1d"), "--model", model_id]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert "176x144 frame needs about" in err and err.count("\n") == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.v1d", "models"]
+    with pytest.raises(codec.InputError, match="16384x16384"):
+        codec.check_frame_memory(16384, 16384, "cpu", "decoding")
+    codec.check_frame_memory(16384, 16384, "cuda", "decoding")  # left to CUDA's own errors

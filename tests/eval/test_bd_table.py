@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from vid1d.errors import InputError
-from vid1d.eval.rd import bd_table, format_bd_table, write_rd
+from vid1d.eval.rd import bd_table, check_anchor, format_bd_table, write_rd
 
 SIZES = [1000, 2000, 4000, 8000]  # bytes
 PSNR = [30.0, 33.0, 36.0, 39.0]
@@ -83,3 +83,15 @@ def test_anchor_errors(make_rd):
         bd_table([a], anchor="x265", metrics=("psnr",))
     with pytest.raises(InputError, match="unknown BD method"):
         bd_table([a], anchor="x265", method="akima")
+
+
+def test_check_anchor_matches_like_bd_table():
+    runs = [{"name": "ours", "label": "ours"}, {"name": "x265", "label": "x265 medium"},
+            {"name": "x265", "label": "x265 veryslow"}]
+    check_anchor("x265 veryslow", runs)
+    check_anchor("ours", runs)
+    check_anchor("x265", runs[:2])
+    with pytest.raises(InputError, match="ambiguous: x265 medium, x265 veryslow"):
+        check_anchor("x265", runs)
+    with pytest.raises(InputError, match="'vvenc' matches none .*ours, x265 medium"):
+        check_anchor("vvenc", runs)

@@ -70,3 +70,18 @@ def test_unreadable_files(tmp_path):
         load_rd(tmp_path / "x.json")
     with pytest.raises(InputError, match="not a JSON object"):
         validate_rd([1, 2])
+
+
+def test_deeply_nested_json_is_an_input_error(tmp_path, capsys):
+    from vid1d.cli.main import main
+
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"schema": "vid1d.rd/1", "x": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(InputError, match="deep.json: .*nested too deeply"):
+        load_rd(deep)
+    for argv in (["bdrate", str(deep), "--anchor", "x265"],
+                 ["plot", str(deep), "-o", str(tmp_path / "rd.png")]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and "deep.json" in err and "nested too deeply" in err, err
+    assert not (tmp_path / "rd.png").exists()

@@ -11,7 +11,13 @@ from torch import nn
 
 from vid1d.errors import InputError
 from vid1d.models.checkpoint import load_checkpoint, save_checkpoint
-from vid1d.models.registry import build_model, list_models, load_model, register_model_type
+from vid1d.models.registry import (
+    build_model,
+    check_device,
+    list_models,
+    load_model,
+    register_model_type,
+)
 from vid1d.utils.config import config_from_dict, config_to_dict
 
 
@@ -83,6 +89,12 @@ def test_pickle_files_are_refused(tmp_path):
         load_checkpoint(bad)
 
 
+def test_a_folder_name_is_not_a_checkpoint():
+    for bad in (".", "..", "./"):
+        with pytest.raises(InputError, match="not a checkpoint"):
+            load_model(bad)
+
+
 def test_unknown_id_and_type(models_dir):
     with pytest.raises(InputError, match="unknown model id"):
         load_model("no-such-model")
@@ -118,3 +130,17 @@ def test_tensors_sharing_memory_are_saved_as_copies(tmp_path):
     ckpt = load_checkpoint(tmp_path / "s")
     assert torch.equal(ckpt.state_dict["a"], shared) and torch.equal(ckpt.state_dict["b"], shared)
     assert torch.equal(ckpt.state_dict["c"], shared[:2])
+
+
+def test_device_is_checked_before_loading(models_dir, monkeypatch):
+    export(models_dir, "tiny-e", TinyConfig())
+    assert check_device("cpu") == torch.device("cpu")
+    for bad in ("foo", "cuda:x", "", "meta"):
+        with pytest.raises(InputError, match="device"):
+            check_device(bad)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    for device in ("cuda", "cuda:0"):  # what encode / decode / detokenize --device pass on
+        with pytest.raises(InputError, match="CUDA is not available"):
+            load_model("tiny-e", device=device)
+    with pytest.raises(InputError, match="invalid device 'foo'"):
+        load_model("tiny-e", device="foo")

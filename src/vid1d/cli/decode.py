@@ -19,10 +19,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vid1d.codec import decode_video
-    from vid1d.models.registry import load_model
+    from vid1d.codec import decode_video, load_codec
+    from vid1d.models.registry import check_device
 
-    model = load_model(args.model, device=args.device)[0] if args.model else None
+    check_device(args.device)
+    model = load_codec(args.model, device=args.device)[0] if args.model else None
     kw = {"lossless": True} if str(args.output).lower().endswith((".mp4", ".mkv")) else {}
     report = decode_video(args.input, args.output, model=model, device=args.device, **kw)
     print(f"{args.output}: {report.frames} frames {report.width}x{report.height} decoded "

@@ -49,17 +49,22 @@ def _first_frame(path):
 
 def run(args: argparse.Namespace) -> int:
     from vid1d.baselines import BaselineSpec, run_baselines
-    from vid1d.eval.learned import run_learned, side_by_side
+    from vid1d.errors import InputError
+    from vid1d.eval.learned import load_learned, run_learned, side_by_side
     from vid1d.eval.plot import plot_rd
     from vid1d.eval.rd import bd_table, format_bd_table, write_rd
     from vid1d.models.registry import list_models
 
+    if args.frames < 1:
+        raise InputError("--frames must be >= 1")
+    learned = not args.no_learned and args.model in list_models()
+    if learned:
+        load_learned(args.model)  # a model that is not a codec fails here, before any coding
+    elif not args.no_learned:
+        print(f"(model {args.model!r} is not installed: showing the classic codecs only)")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     rds: dict[str, dict] = {}
-    learned = not args.no_learned and args.model in list_models()
-    if not learned and not args.no_learned:
-        print(f"(model {args.model!r} is not installed: showing the classic codecs only)")
     # QPs reaching down to GVC1D's low rates, so the curves overlap for BD-rate.
     specs = [BaselineSpec("x265", "medium", "qp", LOW_RATE_QPS),
              BaselineSpec("vvenc", "faster", "qp", LOW_RATE_QPS)]

@@ -35,21 +35,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vid1d.codec import encode_video
-    from vid1d.models.registry import load_model
+    from vid1d.codec import check_quality, encode_video, load_codec
 
     if args.frames is not None and args.frames < 1:
         raise InputError("--frames must be >= 1")
-    model, ckpt = load_model(args.model, device=args.device)
-    levels = model.cfg.num_lmbdas
+    model, ckpt = load_codec(args.model, device=args.device)
     if args.lmbda is not None:
         if not (args.lmbda > 0 and math.isfinite(args.lmbda)):
             raise InputError("--lambda must be a positive number")
-        quality = model.quality_for_lmbda(args.lmbda)
+        quality = model.quality_for_lmbda(args.lmbda)  # clamped to the trained range
+    elif args.quality is None:
+        quality = (model.cfg.num_lmbdas - 1) / 2
     else:
-        quality = (levels - 1) / 2 if args.quality is None else args.quality
-    if not 0 <= quality <= levels - 1:
-        raise InputError(f"--quality must be in [0, {levels - 1}], got {quality}")
+        quality = check_quality(model, args.quality, "--quality")
     open_kw = {"size": parse_size(args.size), "pix_fmt": args.pix_fmt}
     report = encode_video(model, args.input, args.output, model_id=ckpt.meta.get("id", args.model),
                           quality=quality, intra_period=args.intra_period, max_frames=args.frames,

@@ -45,11 +45,11 @@ def low_rate(spec, qps: tuple[int, ...]):
 
 
 def run(args: argparse.Namespace) -> int:
-    from vid1d.baselines import BaselineSpec, run_baselines
-    from vid1d.eval.learned import run_learned
+    from vid1d.baselines import BaselineSpec, GopConfig, get_codec, run_baselines
+    from vid1d.eval.learned import load_learned, run_learned
     from vid1d.eval.plot import plot_rd
-    from vid1d.eval.rd import bd_table, format_bd_table, write_rd
-    from vid1d.models.registry import list_models
+    from vid1d.eval.rd import bd_table, check_anchor, format_bd_table, write_rd
+    from vid1d.models.registry import check_device, list_models
 
     codecs = [c.strip() for c in args.codecs.split(",") if c.strip()]
     if not codecs:
@@ -60,9 +60,28 @@ def run(args: argparse.Namespace) -> int:
         qps = tuple(int(q) for q in args.qps.split(","))
     except ValueError:
         raise InputError("--qualities and --qps must be comma-separated numbers") from None
+    if args.frames < 1:
+        raise InputError("--frames must be >= 1")
+    config = "low-delay" if args.intra_period == -1 else "random-access"
+    gop = GopConfig.make(config, None if args.intra_period == -1 else args.intra_period)
+    check_device(args.device)
     models = list_models()
     learned = [c for c in codecs if c in models or c.endswith((".json", ".safetensors"))]
     classic = [c for c in codecs if c not in learned]
+    specs = [low_rate(BaselineSpec.parse(c), qps) for c in classic]
+    # Every option is checked before the first encode, so a bad one leaves no output behind.
+    runs = []  # the codec records (name, label) the RD files will carry
+    for model in learned:
+        _, ckpt, _ = load_learned(model, qualities, args.device)
+        model_id = ckpt.meta.get("id", model)
+        runs.append({"name": model_id, "label": model_id})
+    for spec in specs:
+        codec = get_codec(spec.codec)
+        preset = codec.check_preset(spec.preset)
+        codec.check_quality(spec.quality_param, spec.qualities)
+        codec.check_gop(gop)
+        runs.append({"name": codec.name, "label": f"{codec.name} {preset}"})
+    check_anchor(args.anchor, runs)
     metrics = ("psnr", "ms_ssim") + (() if args.no_vmaf else ("vmaf",))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -77,9 +96,7 @@ def run(args: argparse.Namespace) -> int:
             c = rd["complexity"]
             complexity.append((name, rd["codec"]["name"], c["encode_fps"], c["decode_fps"],
                                c["macs_per_pixel"]))
-        if classic:
-            config = "low-delay" if args.intra_period == -1 else "random-access"
-            specs = [low_rate(BaselineSpec.parse(c), qps) for c in classic]
+        if specs:
             for rd in run_baselines(inp, specs, frames=args.frames, config=config,
                                     intra_period=None if args.intra_period == -1
                                     else args.intra_period, metrics=metrics):

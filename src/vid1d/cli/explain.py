@@ -25,12 +25,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from vid1d.codec import check_quality
     from vid1d.io import open_video
     from vid1d.models.gvc1d.analysis import plot_outflow, token_attention_maps
     from vid1d.models.registry import load_model
+    from vid1d.utils.fs import check_not_input
 
     if args.frames < 1 or args.start < 0 or args.crop < 1:
         raise InputError("--frames and --crop must be >= 1 and --start >= 0")
+    check_not_input(args.output, [args.input])
     try:
         tokens = [int(t) for t in args.tokens.split(",") if t.strip()]
     except ValueError:
@@ -38,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
     model, _ = load_model(args.model)
     if getattr(model, "model_type", "") != "gvc1d":
         raise InputError(f"{args.model} is not a GVC1D model")
+    quality = (model.cfg.num_lmbdas - 1.0 if args.quality is None
+               else check_quality(model, args.quality, "--quality"))
     with open_video(args.input) as reader:
         clip = reader.read(args.start + args.frames)[:, args.start :]  # (3, T, H, W)
     if clip.shape[1] == 0:
@@ -46,7 +51,6 @@ def run(args: argparse.Namespace) -> int:
     ch, cw = min(H, args.crop), min(W, args.crop)
     top, left = (H - ch) // 2, (W - cw) // 2
     clip = clip[..., top : top + ch, left : left + cw]
-    quality = model.cfg.num_lmbdas - 1.0 if args.quality is None else args.quality
     maps, _ = token_attention_maps(model, clip[None], quality)
     bad = [t for t in tokens if not 0 <= t < maps.shape[1]]
     if bad:

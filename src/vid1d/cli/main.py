@@ -3,7 +3,8 @@
 Each subcommand lives in its own module ``vid1d.cli.<name>`` exposing
 ``add_parser(subparsers)`` (which registers the parser and sets ``func``) .
 User errors (:class:`vid1d.Vid1dError`) print one line and exit 2; Ctrl-C exits
-130; anything else is a bug and keeps its traceback (``VID1D_DEBUG=1`` shows
+130 and SIGTERM 143, both after the atomic outputs have removed their temporaries;
+anything else is a bug and keeps its traceback (``VID1D_DEBUG=1`` shows
 tracebacks for user errors too).
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
 
 from vid1d import __version__
@@ -36,11 +38,33 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 
+class _Terminated(BaseException):
+    """SIGTERM as an exception, so that ``finally`` blocks and atomic outputs clean up
+    (the default action kills the process where it stands, leaving temporaries)."""
+
+
+_MAIN_PID = os.getpid()
+
+
+def _on_sigterm(signum, frame) -> None:
+    if os.getpid() != _MAIN_PID:  # a forked worker (data loading): die as by default
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
+    raise _Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    global _MAIN_PID
+    _MAIN_PID = os.getpid()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         rc = args.func(args)
+    except _Terminated:
+        print("vid1d: terminated", file=sys.stderr)
+        return 143
     except Vid1dError as e:
         if os.environ.get("VID1D_DEBUG"):
             raise
@@ -49,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("vid1d: interrupted", file=sys.stderr)
         return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return int(rc or 0)
 
 

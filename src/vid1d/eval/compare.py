@@ -34,6 +34,7 @@ import torch
 from vid1d.errors import InputError
 from vid1d.io import PLANAR_FORMATS, open_video, planes_to_rgb
 from vid1d.metrics import clip_to_frames, metric_versions, ms_ssim, psnr, psnr_yuv, ssim, vmaf
+from vid1d.models.registry import check_device
 
 METRICS: tuple[str, ...] = ("psnr", "psnr_yuv", "ssim", "ms_ssim", "vmaf")
 DEFAULT_METRICS: tuple[str, ...] = ("psnr", "psnr_yuv", "ms_ssim", "vmaf")
@@ -198,9 +199,11 @@ def compare_videos(
 
     Raises:
         InputError: unreadable input, different frame sizes, different frame
-            counts (without ``max_frames``), YUV metrics on different planar formats.
+            counts (without ``max_frames``), YUV metrics on different planar formats,
+            a device this machine lacks.
     """
     metrics = check_metrics(metrics)
+    check_device(device)
     if max_frames is not None and (not isinstance(max_frames, int) or max_frames < 1):
         raise InputError(f"max_frames must be a positive integer, got {max_frames!r}")
     ref, dist = Path(ref), Path(dist)

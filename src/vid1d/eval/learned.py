@@ -27,10 +27,12 @@ import numpy as np
 import torch
 
 from vid1d.baselines.source import prepare_source
-from vid1d.codec import decode_video, encode_video
+from vid1d.codec import check_quality, decode_video, encode_video, load_codec
+from vid1d.errors import InputError
 from vid1d.eval.compare import compare_videos
 from vid1d.eval.provenance import machine_info, utc_now
 from vid1d.eval.rd import SCHEMA, validate_rd
+from vid1d.models.checkpoint import Checkpoint
 from vid1d.utils.progress import progress
 
 LEARNED_METRICS = ("psnr", "ms_ssim", "vmaf")
@@ -52,6 +54,23 @@ def default_qualities(model: torch.nn.Module, n: int = 5) -> list[float]:
     return [round(float(q), 3) for q in np.linspace(0, top, n)]
 
 
+def load_learned(model_ref: str | os.PathLike, qualities: Sequence[float] | None = None,
+                 device: str = "cpu") -> tuple[torch.nn.Module, Checkpoint, list[float]]:
+    """The codec behind ``model_ref`` and the qualities of its RD points (default:
+    :func:`default_qualities`), checked against its range before anything is coded.
+
+    Returns ``(model, checkpoint, qualities)``; InputError for a model that is not a
+    codec, an unavailable device or a quality out of range.
+    """
+    model, ckpt = load_codec(model_ref, device=device)
+    if qualities is None:
+        return model, ckpt, default_qualities(model)
+    qualities = [check_quality(model, q, f"{model_ref}: quality") for q in qualities]
+    if not qualities:
+        raise InputError(f"{model_ref}: no qualities given")
+    return model, ckpt, qualities
+
+
 def run_learned(model_ref: str | os.PathLike, input: str | os.PathLike, *,
                 qualities: Sequence[float] | None = None, frames: int | None = None,
                 intra_period: int = -1, metrics: Sequence[str] = LEARNED_METRICS,
@@ -59,11 +78,9 @@ def run_learned(model_ref: str | os.PathLike, input: str | os.PathLike, *,
                 size=None, pix_fmt=None, fps=None, complexity: bool = True) -> dict:
     """One learned codec's RD curve on one input, from real .v1d files."""
     from vid1d import __version__
-    from vid1d.models.registry import load_model
 
-    model, ckpt = load_model(model_ref, device=device)
+    model, ckpt, qualities = load_learned(model_ref, qualities, device)
     model_id = ckpt.meta.get("id", str(model_ref))
-    qualities = list(qualities) if qualities is not None else default_qualities(model)
     keep = Path(keep_dir) if keep_dir is not None else None
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)

@@ -137,6 +137,8 @@ def load_rd(path: str | os.PathLike) -> dict:
         rd = json.loads(text)
     except json.JSONDecodeError as e:
         raise InputError(f"{path}: not JSON ({e.msg} at line {e.lineno})") from None
+    except RecursionError:
+        raise InputError(f"{path}: not a valid {SCHEMA} RD file: JSON nested too deeply") from None
     return validate_rd(rd, str(path))
 
 
@@ -197,10 +199,14 @@ def _as_rd(item) -> dict:
     return load_rd(item) if isinstance(item, str | os.PathLike) else validate_rd(item)
 
 
-def _pick_anchor(rds: list[dict], anchor: str, source: str) -> dict:
+def _anchor_matches(rds: list[dict], anchor: str) -> list[dict]:
+    """The curves ``anchor`` names: by exact label, else by codec name."""
     exact = [rd for rd in rds if rd_label(rd) == anchor]
-    by_name = [rd for rd in rds if rd["codec"]["name"] == anchor]
-    found = exact or by_name
+    return exact or [rd for rd in rds if rd["codec"]["name"] == anchor]
+
+
+def _pick_anchor(rds: list[dict], anchor: str, source: str) -> dict:
+    found = _anchor_matches(rds, anchor)
     if not found:
         raise InputError(
             f"no RD file for anchor {anchor!r} on {source} "
@@ -212,6 +218,20 @@ def _pick_anchor(rds: list[dict], anchor: str, source: str) -> dict:
             f"{', '.join(rd_label(rd) for rd in found)} (name one exactly)"
         )
     return found[0]
+
+
+def check_anchor(anchor: str, codecs: Iterable[dict]) -> None:
+    """Refuse, before any coding, an anchor that none (or several) of the codecs to be
+    run would match; ``codecs`` are the ``codec`` records (``name``, ``label``) they will
+    write. The same matching rule as :func:`bd_table`."""
+    stubs = [{"codec": c} for c in codecs]
+    found = _anchor_matches(stubs, anchor)
+    if not found:
+        raise InputError(f"anchor {anchor!r} matches none of the codecs to run "
+                         f"({', '.join(rd_label(rd) for rd in stubs)})")
+    if len(found) > 1:
+        raise InputError(f"anchor {anchor!r} is ambiguous: "
+                         f"{', '.join(rd_label(rd) for rd in found)} (name one exactly)")
 
 
 def bd_table(

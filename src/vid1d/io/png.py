@@ -99,7 +99,11 @@ class PNGFolderReader(VideoReader):
 
 
 class PNGFolderWriter(VideoWriter):
-    """Writes ``frame_%06d.png`` (8-bit RGB) into a folder that appears on close."""
+    """Writes ``frame_%06d.png`` (8-bit RGB) into a folder that appears on close.
+
+    An existing folder is replaced only if it holds nothing but such frames."""
+
+    replaceable = "frame_*.png"
 
     def _open(self, tmp: Path) -> None:
         self._dir = tmp

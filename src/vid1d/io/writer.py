@@ -47,6 +47,7 @@ class VideoWriter(abc.ABC):
     """
 
     planar: PlanarFormat | None
+    replaceable: str | None = None  # folder outputs: glob of the files an existing folder may hold
 
     def __init__(self, path: str | os.PathLike, *, width: int, height: int,
                  fps: float | fractions.Fraction, planar: PlanarFormat | None,
@@ -61,7 +62,8 @@ class VideoWriter(abc.ABC):
         self.frames_written = 0
         self._done = False
         self._stack = contextlib.ExitStack()
-        self._tmp = self._stack.enter_context(atomic_path(self.path, is_dir=is_dir))
+        self._tmp = self._stack.enter_context(
+            atomic_path(self.path, is_dir=is_dir, replaceable=self.replaceable))
         try:
             self._open(self._tmp)
         except BaseException as e:

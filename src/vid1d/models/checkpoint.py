@@ -47,6 +47,8 @@ def checkpoint_paths(path: str | os.PathLike) -> tuple[Path, Path]:
         raise InputError(f"{p}: refusing a pickle-based checkpoint; vid1d loads only "
                          ".safetensors + .json (never unpickles untrusted files)")
     stem = p.with_suffix("") if p.suffix in (".safetensors", ".json") else p
+    if stem.name in ("", ".", ".."):
+        raise InputError(f"{p}: not a checkpoint (give a model id or a .safetensors/.json path)")
     return stem.with_suffix(".safetensors"), stem.with_suffix(".json")
 
 

@@ -131,8 +131,29 @@ def build_model(model_type: str, config: dict | Any) -> nn.Module:
     return mt.build(cfg)
 
 
+def check_device(device: str | torch.device) -> torch.device:
+    """``device`` as a torch.device this machine has; InputError for a malformed name
+    (``"foo"``) or an accelerator that is not available (``"cuda"`` without CUDA)."""
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise InputError(f"invalid device {str(device)!r} (use cpu, cuda or cuda:N)") from None
+    if dev.type == "cpu":
+        return dev
+    if dev.type != "cuda":
+        raise InputError(f"unsupported device {str(device)!r} (use cpu, cuda or cuda:N)")
+    if not torch.cuda.is_available():
+        raise InputError(f"device {str(device)!r} requested but CUDA is not available "
+                         "on this machine")
+    if dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise InputError(f"device {str(device)!r} requested but this machine has "
+                         f"{torch.cuda.device_count()} CUDA device(s)")
+    return dev
+
+
 def load_model(model: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[nn.Module, Checkpoint]:
     """Build the module from its sidecar config and load verified weights (strict)."""
+    check_device(device)
     sidecar, pinned = resolve(model)
     ckpt = load_checkpoint(sidecar, expected_sha256=pinned, device=device)
     module = build_model(ckpt.meta["type"], ckpt.meta["config"])

@@ -27,22 +27,64 @@ def check_not_input(out: str | os.PathLike, inputs: Iterable[str | os.PathLike])
             raise InputError(f"output {out} is also an input; refusing to overwrite it")
 
 
+def _check_target(path: Path, is_dir: bool, replaceable: str | None) -> Path:
+    """Refuse targets a rename would destroy or cannot reach, before any work is done;
+    returns the parent folder (created when missing)."""
+    parent = path.parent if str(path.parent) else Path(".")
+    for up in (parent, *parent.parents):
+        if up.exists():
+            if not up.is_dir():
+                raise InputError(f"cannot write {path}: {up} is not a folder")
+            break
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"cannot create the folder for {path} ({e.strerror})") from None
+    if not (path.exists() or path.is_symlink()):
+        return parent
+    if not is_dir:
+        if path.is_dir():
+            raise InputError(f"output {path} is a folder; give a file name")
+        if not path.is_file():
+            raise InputError(f"output {path} exists and is not a regular file; refusing to replace it")
+        return parent
+    if not path.is_dir() or path.is_symlink():
+        raise InputError(f"output {path} exists and is not a folder; refusing to replace it")
+    if path.resolve() == Path.cwd().resolve() or path.resolve() in Path.cwd().resolve().parents:
+        raise InputError(f"output {path} is the current folder or holds it; give a new folder")
+    foreign = [p.name for p in path.iterdir() if p.is_dir() or not (replaceable and p.match(replaceable))]
+    if foreign:
+        raise InputError(f"output folder {path} holds files vid1d did not write ({sorted(foreign)[0]}"
+                         f"{', ...' if len(foreign) > 1 else ''}); refusing to replace it")
+    return parent
+
+
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike, *, is_dir: bool = False) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike, *, is_dir: bool = False,
+                replaceable: str | None = None) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` on success.
 
-    For directories (``is_dir=True``) an existing target is replaced only after
-    the new one is complete. On any exception the temporary is removed.
+    The target is checked first: an existing file may be replaced, but never a
+    folder, a device or a FIFO (``-o /dev/null`` must not become a regular file).
+    For folders (``is_dir=True``) an existing target is replaced only after the
+    new one is complete, and only if everything in it matches the glob
+    ``replaceable`` (the files this writer makes): replacing a folder deletes it, so
+    one holding anything else (the input, the user's notes) is refused. The
+    temporary gets the permissions a plain ``open`` would (mkstemp makes it 0600).
+    On any exception the temporary is removed.
     """
     path = Path(path)
-    parent = path.parent if str(path.parent) else Path(".")
-    parent.mkdir(parents=True, exist_ok=True)
+    parent = _check_target(path, is_dir, replaceable)
+    umask = os.umask(0)
+    os.umask(umask)
     if is_dir:
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent))
+        tmp.chmod(0o777 & ~umask)
     else:
         fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=parent)
         os.close(fd)
         tmp = Path(name)
+        tmp.chmod(0o666 & ~umask)
     try:
         yield tmp
         if is_dir:
