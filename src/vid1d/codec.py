@@ -243,6 +243,9 @@ def decode_video(stream: str | os.PathLike, out: str | os.PathLike | None, *,
         if h.color_format != ColorFormat.RGB:
             raise BitstreamError(f"colour format {h.color_format.name} is not supported by "
                                  "learned-codec decoding")
+        if h.bit_depth != 8 or h.frame_count == 0:  # encode_video writes 8 bits, >= 1 frame
+            raise BitstreamError(f"a learned-codec stream has 8-bit frames and at least one, "
+                                 f"not {h.frame_count} of {h.bit_depth} bits")
         check_frame_memory(h.width, h.height, device, "decoding")
         if model is None:
             try:

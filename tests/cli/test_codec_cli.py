@@ -202,3 +202,34 @@ def test_frames_too_large_for_memory_are_refused_before_coding(tmp_path, sample_
     with pytest.raises(codec.InputError, match="16384x16384"):
         codec.check_frame_memory(16384, 16384, "cpu", "decoding")
     codec.check_frame_memory(16384, 16384, "cuda", "decoding")  # left to CUDA's own errors
+
+
+def test_streams_a_learned_codec_never_writes_are_refused(tmp_path, sample_video, model_id, capsys):
+    """A consistent header (valid CRC) that declares 16-bit frames or no frames is not
+    something encode_video writes: decode refuses it instead of writing 8-bit or empty video."""
+    from dataclasses import replace
+
+    from vid1d.bitstream.container import BitstreamReader, ChunkType, encode_stream
+
+    stream = tmp_path / "a.v1d"
+    assert main(["encode", str(sample_video), "-o", str(stream), "--model", model_id, "--frames", "1"]) == 0
+    with BitstreamReader(stream) as r:
+        header, chunks = r.header, [c for c in r.read_all() if c.type == ChunkType.FRAME]
+    cases = {"deep.v1d": encode_stream(replace(header, bit_depth=16), [(c.type, c.payload) for c in chunks]),
+             "empty.v1d": encode_stream(header, [])}
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+        assert main(["decode", str(tmp_path / name), "-o", str(tmp_path / "rec.y4m")]) == 2, name
+        assert "8-bit frames and at least one" in capsys.readouterr().err
+    assert not (tmp_path / "rec.y4m").exists()
+
+
+def test_eval_refuses_inputs_whose_results_would_collide(tmp_path, sample_video, model_id, capsys):
+    (tmp_path / "b").mkdir()
+    other = tmp_path / "b" / sample_video.name
+    other.write_bytes(sample_video.read_bytes())
+    assert main(["eval", str(sample_video), str(other), "--codecs", model_id, "--anchor", model_id,
+                 "-o", str(tmp_path / "ev"),
+                 "--frames", "1", "--no-vmaf"]) == 2
+    assert "share the name" in capsys.readouterr().err
+    assert not (tmp_path / "ev").exists()

@@ -82,6 +82,11 @@ def run(args: argparse.Namespace) -> int:
         codec.check_gop(gop)
         runs.append({"name": codec.name, "label": f"{codec.name} {preset}"})
     check_anchor(args.anchor, runs)
+    stems: dict[str, str] = {}
+    for inp in args.inputs:  # results are named after the input's stem
+        if (other := stems.setdefault(Path(inp).stem, str(inp))) != str(inp):
+            raise InputError(f"inputs {other} and {inp} share the name {Path(inp).stem!r}; "
+                             "their results would overwrite each other (rename or link one)")
     metrics = ("psnr", "ms_ssim") + (() if args.no_vmaf else ("vmaf",))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
