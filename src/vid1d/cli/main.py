@@ -18,6 +18,7 @@ import sys
 
 from vid1d import __version__
 from vid1d.errors import Vid1dError
+from vid1d.utils.progress import close_all
 
 # Order is the order shown in --help.
 SUBCOMMANDS = ["encode", "decode", "tokenize", "detokenize", "info", "metrics", "baseline",
@@ -63,14 +64,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rc = args.func(args)
     except _Terminated:
+        close_all()
         print("vid1d: terminated", file=sys.stderr)
         return 143
     except Vid1dError as e:
         if os.environ.get("VID1D_DEBUG"):
             raise
+        close_all()
         print(f"vid1d {args.command}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        close_all()
         print("vid1d: interrupted", file=sys.stderr)
         return 130
     finally:

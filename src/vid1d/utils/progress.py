@@ -20,3 +20,10 @@ def progress(iterable: Iterable | None = None, *, total: int | None = None, desc
              unit: str = "it", disable: bool = False, **kwargs) -> tqdm:
     return tqdm(iterable, total=total, desc=desc, unit=unit, dynamic_ncols=True,
                 disable=disable or not progress_enabled(), leave=False, **kwargs)
+
+
+def close_all() -> None:
+    """Close (and so clear, ``leave=False``) every open bar: an error message printed
+    after this starts on a clean line instead of after a half-drawn bar."""
+    for bar in list(getattr(tqdm, "_instances", ())):
+        bar.close()
