@@ -69,6 +69,10 @@ def test_explain_writes_png(tmp_path, sample_video, model_id):
     assert main(["explain", str(sample_video), "-o", str(png), "--model", model_id,
                  "--frames", "2", "--crop", "48", "--tokens", "0,1"]) == 0
     assert png.read_bytes()[:4] == b"\x89PNG"
+    for bad in (",", "", "a", "99"):
+        assert main(["explain", str(sample_video), "-o", str(tmp_path / "x.png"), "--model", model_id,
+                     "--frames", "2", "--crop", "48", "--tokens", bad]) == 2, bad
+    assert not (tmp_path / "x.png").exists()
 
 
 def test_eval_learned_and_classic(tmp_path, sample_video, model_id):

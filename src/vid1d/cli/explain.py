@@ -38,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
         tokens = [int(t) for t in args.tokens.split(",") if t.strip()]
     except ValueError:
         raise InputError(f"--tokens must be comma-separated integers, got {args.tokens!r}") from None
+    if not tokens:
+        raise InputError(f"--tokens names no token, got {args.tokens!r}")
     model, _ = load_model(args.model)
     if getattr(model, "model_type", "") != "gvc1d":
         raise InputError(f"{args.model} is not a GVC1D model")
