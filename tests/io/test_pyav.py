@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from fractions import Fraction
 
 import av
@@ -10,7 +11,7 @@ import pytest
 import torch
 
 from vid1d.errors import InputError
-from vid1d.io import count_frames, open_video, open_writer, quantize, write_video
+from vid1d.io import PLANAR_FORMATS, count_frames, open_video, open_writer, quantize, write_video
 from vid1d.utils.ffmpeg import run_ffmpeg
 
 
@@ -99,20 +100,56 @@ def test_colour_tags_are_written_and_honoured(tmp_path, pix_fmt):
     assert (wrong - x).abs().max() > 10 / 255
 
 
-@pytest.mark.parametrize("pix_fmt", ["yuv420p", "yuv420p10le", "yuv444p10le"])
-def test_lossless_yuv_samples_are_exact(tmp_path, random_planes, pix_fmt):
-    planes = random_planes(pix_fmt, 32, 16, 3)
+@pytest.mark.parametrize("pix_fmt,width,height", [
+    ("yuv420p", 32, 16), ("yuv420p10le", 32, 16), ("yuv444p10le", 32, 16),
+    ("yuv444p", 17, 9), ("yuv444p12le", 33, 17),
+])
+def test_lossless_yuv_samples_are_exact(tmp_path, random_planes, pix_fmt, width, height):
+    """yuv_chunks gives the decoded samples of every planar format vid1d knows, odd sizes too
+    (4:4:4 was once converted to 4:2:0, so a .y4m and an .mkv of the same planes differed)."""
+    planes = random_planes(pix_fmt, width, height, 3)
     path = tmp_path / "y.mkv"
-    with open_writer(path, width=32, height=16, fps=25, pix_fmt=pix_fmt, lossless=True) as w:
+    with open_writer(path, width=width, height=height, fps=25, pix_fmt=pix_fmt, lossless=True) as w:
         w.write_yuv(*planes)
     with open_video(path) as r:
-        assert r.info.pix_fmt == pix_fmt and r.info.bit_depth == (8 if pix_fmt == "yuv420p" else 10)
+        assert (r.info.pix_fmt, r.info.bit_depth) == (pix_fmt, PLANAR_FORMATS[pix_fmt].bit_depth)
+        assert r.yuv_format.name == pix_fmt
         got = next(r.yuv_chunks())
-    if pix_fmt == "yuv444p10le":  # yuv_chunks of PyAV sources are 4:2:0 (converted by PyAV)
-        assert torch.equal(got[0], planes[0]) and got[1].shape == (3, 8, 16)
-    else:
-        for g, want in zip(got, planes, strict=True):
-            assert torch.equal(g, want)
+    for g, want in zip(got, planes, strict=True):
+        assert torch.equal(g, want)
+
+
+@pytest.mark.parametrize("pix_fmt", ["yuv422p", "yuv422p10le", "yuv410p"])
+def test_other_subsamplings_keep_their_samples(tmp_path, random_planes, pix_fmt):
+    """Planar formats vid1d has no name for are read as decoded, chroma repeated to 4:4:4
+    (libswscale's high-bit-depth conversion of odd widths is not even repeatable)."""
+    src = tmp_path / "src.y4m"
+    bits = 10 if pix_fmt.endswith("10le") else 8
+    with open_writer(src, width=33, height=17, fps=25, pix_fmt="yuv444p10le" if bits > 8
+                     else "yuv444p") as w:
+        w.write_yuv(*random_planes("yuv444p10le" if bits > 8 else "yuv444p", 33, 17, 2))
+    path = tmp_path / "s.mkv"
+    run_ffmpeg(["-i", src, "-c:v", "ffv1", "-pix_fmt", pix_fmt, path])
+    with av.open(str(path)) as c:
+        native = [[np.array(p, copy=True) for p in (_plane(f, i, bits) for i in range(3))]
+                  for f in c.decode(video=0)]
+    with open_video(path) as r:
+        assert r.info.pix_fmt == pix_fmt and r.yuv_format.name == (
+            "yuv444p10le" if bits > 8 else "yuv444p")
+        runs = [[p.clone() for p in next(r.yuv_chunks())] for _ in range(3)]
+    for got in runs:
+        for t, frame in enumerate(native):
+            y, u, v = (quantize(p[t], bits) for p in got)
+            assert np.array_equal(y, frame[0])
+            ch, cw = frame[1].shape
+            ry, rx = -(-17 // ch), -(-33 // cw)
+            assert np.array_equal(u, np.repeat(np.repeat(frame[1], ry, 0), rx, 1)[:17, :33])
+
+
+def _plane(frame, i: int, bits: int) -> np.ndarray:
+    from vid1d.io.pyav import plane_array
+
+    return plane_array(frame.planes[i], np.dtype(np.uint8 if bits == 8 else "<u2"))
 
 
 def test_lossy_quality_and_codec_choice(tmp_path, sample_video):
@@ -137,6 +174,15 @@ def test_pyav_errors(tmp_path):
         open_video(tmp_path / "junk.mp4")
     with pytest.raises(InputError):
         count_frames(tmp_path / "junk.mp4")
+
+
+def test_fifos_are_refused(tmp_path):
+    """Readers open a file more than once (and Y4M/YUV seek); opening a FIFO once waited
+    for a writer forever."""
+    for name in ("f.mp4", "f.y4m", "f_16x16.yuv"):
+        os.mkfifo(tmp_path / name)
+        with pytest.raises(InputError, match="not a regular file"):
+            open_video(tmp_path / name)
 
 
 def test_reopen_iterates_from_start(sample_video):

@@ -79,13 +79,46 @@ def test_cli_errors_are_one_line(tiny, tmp_path, capsys):
          "not a folder"),
         (["train", "train-test-ae"], "--out RUN is required"),
         (["train", "--resume", str(tmp_path / "none")], "not a vid1d run folder"),
-        (["export", str(tmp_path / "none"), "-o", "x"], "no checkpoint yet"),
+        (["export", str(tmp_path / "none"), "-o", "x"], "no such folder"),
         (["export", out, "-o", "bad/name"], "model id"),
     ]
     for argv, message in cases:
         assert main(argv) == 2, argv
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1, (argv, err)
+
+
+def test_run_folders_that_are_files_or_broken_are_one_line_errors(tiny, tmp_path, models_dir,
+                                                                  capsys):
+    """These once ended in tracebacks (FileExistsError, NotADirectoryError, UnicodeDecodeError,
+    TypeError from json) or left half an exported model behind."""
+    a_file = tmp_path / "a_file"
+    a_file.write_text("not a run")
+    run = tmp_path / "run"
+    cfg = resolve_run_config("train-test-ae", preset="recipe", overrides=[
+        "train.steps=1", "train.val_every=0", "train.sample_every=0", "train.device=cpu"])
+    fit(cfg, run, train_set=tiny.TinyClips(8))
+    cases = [
+        (["train", "train-test-ae", "--preset", "recipe", "--data", "synthetic-shapes",
+          "--out", str(a_file)], "exists and is not a folder"),
+        (["train", "train-test-ae", "--preset", "recipe", "--data", "synthetic-shapes",
+          "--out", str(a_file / "sub")], "is not a folder"),
+        (["train", "--resume", str(a_file)], "not a vid1d run folder"),
+        (["export", str(a_file), "-o", "x"], "not a folder"),
+        (["export", str(run), "-o", "dated", "--card", "when=2024-01-01"], "card entry 'when'"),
+        (["export", str(run), "-o", "nan", "--card", "step=.nan"], "card entry 'step'"),
+    ]
+    for argv, message in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, (argv, err)
+    assert a_file.read_text() == "not a run"
+    assert not models_dir.exists() or not list(models_dir.iterdir())  # nothing half-written
+    (run / "checkpoints" / "latest").write_bytes(b"\xff\xfe")
+    for argv in (["export", str(run), "-o", "x"], ["train", "--resume", str(run)]):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert "latest: unreadable" in err and err.count("\n") == 1, (argv, err)
 
 
 def test_data_folder_and_print_config(tiny, tmp_path, capsys):

@@ -60,6 +60,16 @@ def test_override_values_are_yaml(tiny, text, value):
     (["train.optim.lr=-1"], "lr > 0"),
     (["data.kind=nonsense"], "data.kind"),
     (["model_type=other"], "on the command line"),
+    # once accepted: NaN/inf options trained, crashed in AdamW or silently ran on the CPU
+    (["train.optim.eps=.nan"], "eps must be a finite number"),
+    (["train.optim.lr=.inf"], "lr must be a finite number"),
+    (["train.optim.weight_decay=.nan"], "weight_decay must be a finite number"),
+    (["train.optim.grad_clip=.inf"], "grad_clip must be a finite number"),
+    (["train.optim.eps=0"], "eps must be > 0"),
+    (["train.optim.betas=0.9"], "betas must be two numbers"),
+    (["train.steps=true"], "steps must be an integer"),
+    (["train.device=cpux"], "device must be auto, cpu or cuda"),
+    (["train.device=cuda:x"], "device must be auto, cpu or cuda"),
 ])
 def test_bad_overrides_are_one_line_input_errors(tiny, overrides, message):
     with pytest.raises(InputError, match=message) as e:

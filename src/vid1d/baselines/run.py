@@ -34,6 +34,7 @@ from vid1d.eval.provenance import machine_info, utc_now
 from vid1d.eval.rd import SCHEMA, validate_rd
 from vid1d.io import count_frames
 from vid1d.utils.ffmpeg import run_ffmpeg
+from vid1d.utils.fs import atomic_path, check_not_input
 from vid1d.utils.progress import progress
 
 # Placeholders in the recorded command lines (the real paths are temporary files).
@@ -162,10 +163,13 @@ def run_baselines(
     if not specs:
         raise InputError("no codecs given")
     plans = [_plan(s, gop) for s in specs]
+    seen = set()
+    for plan in plans:
+        if (plan.codec.name, plan.preset) in seen:  # same curve, same output file
+            raise InputError(f"{plan.codec.name} {plan.preset} is given twice")
+        seen.add((plan.codec.name, plan.preset))
     metrics = check_metrics(metrics)
-    keep = Path(keep_dir) if keep_dir is not None else None
-    if keep is not None:
-        keep.mkdir(parents=True, exist_ok=True)
+    keep = _keep_folder(keep_dir)
 
     with tempfile.TemporaryDirectory(prefix="vid1d-baseline-") as tmp:
         work = Path(tmp)
@@ -189,6 +193,20 @@ def run_baselines(
         finally:
             bar.close()
     return results
+
+
+def _keep_folder(keep_dir: str | os.PathLike | None) -> Path | None:
+    """The --keep-bitstreams folder, created; InputError before any coding if it cannot be."""
+    if keep_dir is None:
+        return None
+    keep = Path(keep_dir)
+    if keep.exists() and not keep.is_dir():
+        raise InputError(f"bitstream folder {keep} exists and is not a folder")
+    try:
+        keep.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"cannot create the bitstream folder {keep} ({e.strerror})") from None
+    return keep
 
 
 def _point(
@@ -223,7 +241,9 @@ def _point(
             + plan.codec.suffix
         )
         bitstream = keep / name
-        shutil.copyfile(coded["bitstream"], bitstream)
+        check_not_input(bitstream, [record["path"]])
+        with atomic_path(bitstream) as tmp:
+            shutil.copyfile(coded["bitstream"], tmp)
     # every standard metric key is present; null when it was not measured
     keys = [k for m in dict.fromkeys((*DEFAULT_METRICS, *metrics)) for k in KEYS[m]]
     return {

@@ -62,6 +62,11 @@ def prepare_source(
     path = Path(path)
     with open_video(path, size=size, pix_fmt=pix_fmt, fps=fps) as reader:
         info = reader.info
+        if info.width % 2 or info.height % 2:
+            raise InputError(
+                f"{path}: {info.width}x{info.height} has an odd side; the classic codecs code "
+                f"{CODED_PIX_FMT}, which needs even width and height (crop or pad it first)"
+            )
         matrix, full_range = rgb_conversion(reader)
         chunk = chunk_frames_for(info.width, info.height)
         exact_copy = info.pix_fmt == CODED_PIX_FMT

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from vid1d.errors import InputError
 from vid1d.eval.rd import QUALITY_KEYS
 
 
@@ -43,7 +45,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from vid1d.eval.rd import bd_table, format_bd_table
 
-    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    metrics = list(dict.fromkeys(m.strip() for m in args.metrics.split(",") if m.strip()))
+    if not metrics:
+        raise InputError(f"--metrics {args.metrics!r} names no metric (choose from "
+                         f"{', '.join(QUALITY_KEYS)})")
+    seen: dict[Path, str] = {}
+    for f in args.files:
+        p = Path(f)
+        if p.exists() and not p.is_file():  # a FIFO would block the read forever
+            raise InputError(f"{f}: not a regular file")
+        if p.resolve() in seen:
+            raise InputError(f"{f}: given twice (also as {seen[p.resolve()]})")
+        seen[p.resolve()] = f
     rows = bd_table(args.files, anchor=args.anchor, metrics=metrics, method=args.method)
+    if not rows:
+        raise InputError(f"nothing to compare: no RD file besides the anchor {args.anchor!r} "
+                         "on any source")
     print(format_bd_table(rows, fmt=args.fmt), end="")
     return 0

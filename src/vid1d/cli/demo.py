@@ -13,6 +13,7 @@ import argparse
 from pathlib import Path
 
 LOW_RATE_QPS = (32, 37, 42, 47)
+DEFAULT_MODEL = "gvc1d-small"
 SAMPLE = Path(__file__).resolve().parents[1] / "assets" / "carphone_pristine.mp4"
 
 
@@ -24,7 +25,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="out/demo", help="output folder (default out/demo)")
     p.add_argument("--input", default=str(SAMPLE), help="video to use (default: bundled sample)")
     p.add_argument("--frames", type=int, default=16, help="frames to code (default 16)")
-    p.add_argument("--model", default="gvc1d-small", help="learned codec model id")
+    p.add_argument("--model", help=f"learned codec model id (default {DEFAULT_MODEL}, "
+                   "skipped when it is not installed)")
     p.add_argument("--no-learned", action="store_true", help="only the classic codecs")
     p.set_defaults(func=run)
 
@@ -54,16 +56,32 @@ def run(args: argparse.Namespace) -> int:
     from vid1d.eval.plot import plot_rd
     from vid1d.eval.rd import bd_table, format_bd_table, write_rd
     from vid1d.models.registry import list_models
+    from vid1d.utils.fs import atomic_write_text
 
     if args.frames < 1:
         raise InputError("--frames must be >= 1")
-    learned = not args.no_learned and args.model in list_models()
+    if args.no_learned and args.model is not None:
+        raise InputError("--model and --no-learned exclude each other")
+    if not Path(args.input).exists():
+        raise InputError(f"{args.input}: no such file or directory")
+    if args.model is None and not args.no_learned and DEFAULT_MODEL not in list_models():
+        # Only the default may be missing; a model the user names must exist.
+        print(f"(model {DEFAULT_MODEL!r} is not installed: showing the classic codecs only)")
+        args.no_learned = True
+    learned = not args.no_learned
+    args.model = args.model or DEFAULT_MODEL
+    if learned and args.model not in list_models():
+        raise InputError(f"unknown model id {args.model!r} (installed: "
+                         f"{', '.join(list_models()) or 'none'})")
     if learned:
-        load_learned(args.model)  # a model that is not a codec fails here, before any coding
-    elif not args.no_learned:
-        print(f"(model {args.model!r} is not installed: showing the classic codecs only)")
+        load_learned(args.model)  # unknown or not a codec: fails here, before any coding
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"cannot create --out {out} ({e.strerror})") from None
     rds: dict[str, dict] = {}
     # QPs reaching down to GVC1D's low rates, so the curves overlap for BD-rate.
     specs = [BaselineSpec("x265", "medium", "qp", LOW_RATE_QPS),
@@ -80,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {plot_rd(list(rds.values()), out / f'rd_{metric}.png', metric=metric)}")
     table = format_bd_table(bd_table(list(rds.values()), anchor="x265",
                                      metrics=("psnr_rgb", "ms_ssim", "vmaf")))
-    (out / "bdrate.md").write_text(table)
+    atomic_write_text(out / "bdrate.md", table)
     print(f"BD-rate vs x265 (negative = fewer bits for the same quality):\n{table}")
     for rd in rds.values():
         print(rd["codec"].get("label", rd["codec"]["name"]))

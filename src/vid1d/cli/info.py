@@ -56,8 +56,13 @@ def describe_video(path: Path, args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     path = Path(args.file)
+    if path.is_dir():  # a folder of PNG frames; open_video says what else is wrong
+        print(describe_video(path, args))
+        return 0
+    if not path.exists():
+        raise InputError(f"{path}: no such file or directory")
     if not path.is_file():
-        raise InputError(f"{path}: no such file")
+        raise InputError(f"{path}: not a regular file (nor a folder of PNG frames)")
     with open(path, "rb") as f:
         head = f.read(len(MAGIC))
     print(describe_bitstream(path) if head == MAGIC else describe_video(path, args))

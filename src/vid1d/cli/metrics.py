@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 from pathlib import Path
 
@@ -71,7 +72,7 @@ def format_result(res: dict) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from vid1d.eval.compare import compare_videos
-    from vid1d.utils.fs import atomic_write_text, check_not_input
+    from vid1d.utils.fs import atomic_path, check_not_input
 
     metrics = ["psnr", "psnr_yuv", "ms_ssim"] + ([] if args.no_vmaf else ["vmaf"])
     if args.json:
@@ -79,17 +80,20 @@ def run(args: argparse.Namespace) -> int:
     for path in (args.ref, args.dist):
         if not Path(path).exists():
             raise InputError(f"{path}: no such file")
-    res = compare_videos(
-        args.ref,
-        args.dist,
-        metrics=metrics,
-        max_frames=args.frames,
-        size=parse_size(args.size),
-        pix_fmt=args.pix_fmt,
-        fps=args.fps,
-        device=args.device,
-    )
-    print(format_result(res))
-    if args.json:
-        atomic_write_text(args.json, json.dumps(res, indent=1) + "\n")
+    with contextlib.ExitStack() as stack:
+        # Opened first, so that a --json path that cannot be written fails before the work.
+        tmp = stack.enter_context(atomic_path(args.json)) if args.json else None
+        res = compare_videos(
+            args.ref,
+            args.dist,
+            metrics=metrics,
+            max_frames=args.frames,
+            size=parse_size(args.size),
+            pix_fmt=args.pix_fmt,
+            fps=args.fps,
+            device=args.device,
+        )
+        print(format_result(res))
+        if tmp is not None:
+            tmp.write_text(json.dumps(res, indent=1) + "\n")
     return 0

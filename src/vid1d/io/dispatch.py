@@ -44,6 +44,10 @@ def open_video(path: str | os.PathLike, *, size: tuple[int, int] | None = None,
     p = Path(path)
     if not p.exists():
         raise InputError(f"{path}: no such file or directory")
+    if not (p.is_file() or p.is_dir()):
+        # Readers open a file more than once (and Y4M/YUV seek), which a FIFO or a
+        # device cannot serve; opening a FIFO would also wait for a writer forever.
+        raise InputError(f"{path}: not a regular file or a folder of frames")
     kw = {"fps": fps, "matrix": matrix, "full_range": full_range}
     if p.suffix.lower() in RAW_EXTENSIONS and not p.is_dir():
         return YUVReader(p, size=size, pix_fmt=pix_fmt, **kw)

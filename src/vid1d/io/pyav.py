@@ -10,10 +10,13 @@ is libswscale's: nearest for 8-bit yuv420p -> rgb24 (like vid1d's own conversion
 interpolating filter for sources above 8 bits (then RGB differs from vid1d's
 nearest conversion of the same planes by a few code values at chroma edges).
 
-``yuv_chunks`` gives the decoder's planes converted by PyAV to ``yuv420p``
-(``yuv420p10le`` for sources above 8 bits): for 4:2:0 sources these are the exact
-decoded samples. For RGB-coded streams (lossless libx264rgb, ffv1 RGB) the planes
-come from vid1d's own conversion (reader matrix/range, default BT.709 limited).
+``yuv_chunks`` gives the decoded samples themselves when the stream is planar Y'CbCr
+at 8, 10 or 12 bits: as they are for yuv420p/yuv444p (and their 10/12-bit forms,
+and yuvj420p), chroma repeated up to 4:4:4 (nearest) for other subsamplings
+(yuv422p, yuv440p, ...). Other layouts (NV12, P010, gray, ...) are converted by
+PyAV to ``yuv420p`` (``yuv420p10le`` above 8 bits; 4:4:4 for odd sizes). For
+RGB-coded streams (lossless libx264rgb, ffv1 RGB) the planes come from vid1d's own
+conversion (reader matrix/range, default BT.709 limited).
 
 Writing: Y'CbCr outputs are converted by vid1d (:func:`vid1d.io.color.rgb_to_planes`,
 so an mp4 holds the same samples a y4m would) and the stream is tagged with the
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import fractions
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -71,6 +75,36 @@ def _open_input(path: str):
         raise InputError(f"{path}: no such file") from None
     except (av.error.FFmpegError, OSError, UnicodeDecodeError) as e:
         raise InputError(f"{path}: cannot read as video ({e})") from None
+
+
+# Planar Y'CbCr layouts whose decoded planes vid1d reads itself (yuv422p, yuvj420p,
+# yuv440p10le, ...): group 1 the subsampling, group 2 the bit depth above 8.
+_PLANAR_YUV = re.compile(r"yuvj?(\d{3})p(?:(10|12)le)?")
+
+
+def _yuv_layout(pix_fmt: str, bits: int, width: int, height: int) -> tuple[PlanarFormat, bool]:
+    """(format of the planes ``yuv_chunks`` gives, whether they come from the decoded planes).
+
+    Decoded planes are used whenever they are planar Y'CbCr at 8, 10 or 12 bits: as they
+    are for the formats vid1d knows (and yuvj420p), chroma repeated up to 4:4:4 for the
+    others, which keeps every decoded sample. libswscale converts the rest (NV12, P010,
+    gray, ...) to 4:2:0 (4:4:4 for odd sizes) at 8 or 10 bits; it is avoided where
+    possible because its high-bit-depth conversions of odd widths are not repeatable.
+    """
+    if pix_fmt in PLANAR_FORMATS:
+        return PLANAR_FORMATS[pix_fmt], True
+    depth = "" if bits == 8 else f"{bits}le"
+    m = _PLANAR_YUV.fullmatch(pix_fmt)
+    if m and bits == int(m[2] or 8):
+        return PLANAR_FORMATS[f"yuv{'420' if m[1] == '420' else '444'}p{depth}"], True
+    chroma = "444" if width % 2 or height % 2 else "420"
+    return PLANAR_FORMATS[f"yuv{chroma}p" + ("10le" if bits > 8 else "")], False
+
+
+def _upsample_nearest(plane: np.ndarray, height: int, width: int) -> np.ndarray:
+    """A subsampled chroma plane repeated up to (height, width)."""
+    ry, rx = -(-height // plane.shape[0]), -(-width // plane.shape[1])
+    return np.repeat(np.repeat(plane, ry, axis=0), rx, axis=1)[:height, :width]
 
 
 class PyAVReader(VideoReader):
@@ -120,7 +154,7 @@ class PyAVReader(VideoReader):
                 self.matrix = _matrix_from_tag(tags[0])
             if full_range is None:
                 self.full_range = tags[1] == 2 or fmt.name.startswith("yuvj")
-        self.yuv_format: PlanarFormat = PLANAR_FORMATS["yuv420p10le" if bits > 8 else "yuv420p"]
+        self.yuv_format, self._decoded_planes = _yuv_layout(fmt.name, bits, width, height)
         self._rgb_fmt, self._rgb_max = ("rgb48le", 65535) if bits > 8 else ("rgb24", 255)
         self.info = VideoInfo(width=width, height=height, fps=info_fps, num_frames=num_frames,
                               pix_fmt=fmt.name, bit_depth=bits, path=self.path,
@@ -177,9 +211,16 @@ class PyAVReader(VideoReader):
         if self._src_rgb:
             yield from self._yuv_from_rgb_frames()
             return
+        h, w = self.info.height, self.info.width
         for frame in self._frames():
-            f = frame.reformat(format=fmt.name)
-            yield tuple(plane_array(p, fmt.dtype).copy() for p in f.planes[:3])
+            if not self._decoded_planes:
+                f = frame.reformat(format=fmt.name)
+                yield tuple(plane_array(p, fmt.dtype).copy() for p in f.planes[:3])
+                continue
+            y, u, v = (plane_array(p, fmt.dtype).copy() for p in frame.planes[:3])
+            if fmt.chroma == "444":
+                u, v = _upsample_nearest(u, h, w), _upsample_nearest(v, h, w)
+            yield y, u, v
 
     def count(self) -> int:
         """Exact frame count by decoding every frame (containers' counts can be wrong)."""

@@ -91,7 +91,13 @@ def latest_step(run_dir: str | Path) -> int | None:
     pointer = Path(run_dir) / CHECKPOINT_DIR / "latest"
     if not pointer.exists():
         return None
-    m = _STEM.match(pointer.read_text().strip())
+    if not pointer.is_file():  # a FIFO would block the read
+        raise InputError(f"{pointer}: not a regular file (it should name a checkpoint)")
+    try:
+        text = pointer.read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{pointer}: unreadable ({getattr(e, 'strerror', None) or e})") from None
+    m = _STEM.match(text.strip())
     if not m:
         raise InputError(f"{pointer}: does not name a checkpoint")
     return int(m.group(1))
@@ -99,6 +105,9 @@ def latest_step(run_dir: str | Path) -> int | None:
 
 def load_train_checkpoint(run_dir: str | Path, step: int | None = None) -> TrainCheckpoint:
     """The checkpoint at ``step`` (default: ``latest``), sha256-verified."""
+    if not Path(run_dir).is_dir():
+        raise InputError(f"{run_dir}: " + ("not a folder" if Path(run_dir).exists() else
+                                           "no such folder") + " (give a vid1d train run folder)")
     if step is None:
         step = latest_step(run_dir)
         if step is None:

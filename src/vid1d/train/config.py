@@ -7,8 +7,18 @@ three (:mod:`vid1d.train.run_config`).
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_finite(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 
 @dataclass(frozen=True)
@@ -24,13 +34,20 @@ class OptimConfig:
     grad_clip: float = 1.0  # max global L2 norm; 0 disables clipping
 
     def __post_init__(self) -> None:
+        for name in ("lr", "min_lr", "eps", "weight_decay", "grad_clip"):
+            if not _is_finite(getattr(self, name)):
+                raise ValueError(f"{name} must be a finite number, got {getattr(self, name)!r}")
         if not (self.lr > 0 and 0 <= self.min_lr <= self.lr):
             raise ValueError(f"need lr > 0 and 0 <= min_lr <= lr "
                              f"(lr={self.lr}, min_lr={self.min_lr})")
-        if self.warmup_steps < 0 or self.grad_clip < 0 or self.weight_decay < 0:
-            raise ValueError("warmup_steps, grad_clip and weight_decay must be >= 0")
-        if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
-            raise ValueError(f"betas must be two numbers in [0, 1), got {self.betas}")
+        if not _is_int(self.warmup_steps) or self.warmup_steps < 0 or self.grad_clip < 0 \
+                or self.weight_decay < 0:
+            raise ValueError("warmup_steps (an integer), grad_clip and weight_decay must be >= 0")
+        if self.eps <= 0:
+            raise ValueError(f"eps must be > 0, got {self.eps}")
+        if not (isinstance(self.betas, tuple | list) and len(self.betas) == 2
+                and all(_is_finite(b) and 0 <= b < 1 for b in self.betas)):
+            raise ValueError(f"betas must be two numbers in [0, 1), got {self.betas!r}")
 
 
 @dataclass(frozen=True)
@@ -70,13 +87,18 @@ class TrainConfig:
     init: str = ""
 
     def __post_init__(self) -> None:
+        for name in ("steps", "batch_size", "accum_steps", "seed", "log_every", "val_every",
+                     "val_samples", "sample_every", "sample_count", "ckpt_every",
+                     "keep_checkpoints"):
+            if not _is_int(getattr(self, name)):  # YAML `true` is no step count
+                raise ValueError(f"{name} must be an integer, got {getattr(self, name)!r}")
         if self.steps < 1 or self.batch_size < 1 or self.accum_steps < 1:
             raise ValueError("steps, batch_size and accum_steps must be >= 1")
-        if not 0 <= self.ema_decay < 1:
+        if not (_is_finite(self.ema_decay) and 0 <= self.ema_decay < 1):
             raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
         if self.precision not in ("fp32", "bf16"):
             raise ValueError(f"precision must be fp32 or bf16, got {self.precision!r}")
-        if self.device != "auto" and not self.device.startswith(("cpu", "cuda")):
+        if not (isinstance(self.device, str) and re.fullmatch(r"auto|cpu|cuda(:\d+)?", self.device)):
             raise ValueError(f"device must be auto, cpu or cuda[:N], got {self.device!r}")
         for name in ("log_every", "val_every", "val_samples", "sample_every",
                      "sample_count", "ckpt_every"):

@@ -8,6 +8,7 @@ The EMA weights are exported by default: they are the ones that were validated.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -87,6 +88,18 @@ def _store_as(state: dict[str, torch.Tensor], dtype: torch.dtype) -> dict:
     return out
 
 
+def _check_card(card: dict) -> None:
+    """Card entries must be plain JSON (the sidecar is JSON): no dates, no NaN or infinity."""
+    if not isinstance(card, dict):
+        raise InputError(f"card must be a mapping, got {type(card).__name__}")
+    for key, value in card.items():
+        try:
+            json.dumps({key: value}, allow_nan=False)
+        except (TypeError, ValueError) as e:
+            raise InputError(f"card entry {key!r}: not storable as JSON ({e}); quote it "
+                             "as a string") from None
+
+
 def export_run(run_dir: str | os.PathLike, name: str, *, step: int | None = None,
                weights: str = "ema", card: dict | None = None,
                models_dir: str | os.PathLike | None = None, force: bool = False,
@@ -107,6 +120,7 @@ def export_run(run_dir: str | os.PathLike, name: str, *, step: int | None = None
         raise InputError(f"weights must be 'ema' or 'model', got {weights!r}")
     if dtype not in DTYPES:
         raise InputError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    _check_card(card or {})
     ckpt = load_train_checkpoint(run_dir, step)
     state = ckpt.ema if weights == "ema" else ckpt.model
     if not state:

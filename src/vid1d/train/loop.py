@@ -164,6 +164,13 @@ class _Trainer:
 
     # ----------------------------------------------------------------- setup
     def _find_resume_point(self, resume: bool) -> TrainCheckpoint | None:
+        for up in (self.run_dir, *self.run_dir.parents):
+            if up.exists():  # the run folder, or the first of its parents that exists
+                if not up.is_dir():
+                    raise InputError(f"run folder {self.run_dir}: " + (
+                        "exists and is not a folder" if up == self.run_dir else
+                        f"{up} is not a folder"))
+                break
         if not resume:
             if (self.run_dir / "config.json").exists():
                 raise InputError(f"{self.run_dir} already holds a run; resume it (--resume) "

@@ -65,6 +65,8 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> RunConfig:
+        if not isinstance(d, dict):
+            raise InputError(f"run config: expected a mapping, got {type(d).__name__}")
         unknown = sorted(set(d) - {"model_type", "preset", *SECTIONS})
         if unknown or "model_type" not in d:
             raise InputError(f"run config: needs model_type and {'/'.join(SECTIONS)}"
@@ -192,7 +194,9 @@ def load_run_config(run_dir: str | os.PathLike) -> RunConfig:
     path = Path(run_dir) / "config.json"
     try:
         return RunConfig.from_dict(json.loads(path.read_text()))
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         raise InputError(f"{run_dir}: not a vid1d run folder (no config.json)") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: cannot read ({getattr(e, 'strerror', None) or e})") from None
     except json.JSONDecodeError as e:
         raise InputError(f"{path}: not valid JSON ({e})") from None
