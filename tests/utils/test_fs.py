@@ -82,3 +82,13 @@ def test_sigterm_exits_143_and_leaves_no_temporary(tmp_path, monkeypatch, capsys
     assert list(tmp_path.iterdir()) == []
     assert "terminated" in capsys.readouterr().err
     assert signal.getsignal(signal.SIGTERM) == before  # restored for the caller
+
+
+def test_fifo_inputs_are_refused_instead_of_blocking(tmp_path, capsys):
+    """Opening a FIFO for reading waits for a writer: every reader refuses one first."""
+    fifo = tmp_path / "in.v1d"
+    os.mkfifo(fifo)
+    for argv in (["info", str(fifo)], ["decode", str(fifo), "-o", str(tmp_path / "x.y4m")],
+                 ["plot", str(fifo), "-o", str(tmp_path / "x.png")]):
+        assert cli_main.main(argv) == 2, argv
+        assert "not a regular file" in capsys.readouterr().err

@@ -152,6 +152,9 @@ class BitstreamReader:
         if isinstance(source, (bytes, bytearray, memoryview)):
             self._f: BinaryIO = io.BytesIO(bytes(source))
         elif isinstance(source, (str, os.PathLike)):
+            if os.path.exists(source) and not os.path.isfile(source):
+                # a folder fails to open anyway; a FIFO would block until a writer came
+                raise BitstreamError(f"cannot open {source}: not a regular file")
             try:
                 self._f = open(source, "rb")  # noqa: SIM115
             except OSError as e:

@@ -33,6 +33,7 @@ from vid1d.eval.compare import compare_videos
 from vid1d.eval.provenance import machine_info, utc_now
 from vid1d.eval.rd import SCHEMA, validate_rd
 from vid1d.models.checkpoint import Checkpoint
+from vid1d.utils.fs import atomic_path, check_not_input
 from vid1d.utils.progress import progress
 
 LEARNED_METRICS = ("psnr", "ms_ssim", "vmaf")
@@ -107,7 +108,9 @@ def run_learned(model_ref: str | os.PathLike, input: str | os.PathLike, *,
             kept = None
             if keep is not None:
                 kept = keep / f"{Path(rec['name']).stem}_{model_id}_q{q}.v1d"
-                shutil.copyfile(stream, kept)
+                check_not_input(kept, [input])
+                with atomic_path(kept) as tmp:
+                    shutil.copyfile(stream, tmp)
             points.append({
                 "quality": {"param": "quality", "value": q,
                             "lambda": model.lmbda_for_quality(q)},
@@ -164,8 +167,6 @@ def side_by_side(path: str | os.PathLike, frames: list[torch.Tensor], titles: li
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from vid1d.utils.fs import atomic_path
 
     H, W = frames[0].shape[-2:]
     fig, axes = plt.subplots(1, len(frames), figsize=(len(frames) * W / 60, H / 60 + 0.5),

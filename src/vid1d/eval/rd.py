@@ -127,6 +127,8 @@ def validate_rd(rd: dict, where: str = "<rd>") -> dict:
 def load_rd(path: str | os.PathLike) -> dict:
     """Read and validate an RD file; InputError with the reason if it is not one."""
     path = Path(path)
+    if path.exists() and not path.is_file():  # a FIFO would block the read forever
+        raise InputError(f"{path}: not a regular file")
     try:
         text = path.read_text()
     except FileNotFoundError:
