@@ -89,6 +89,13 @@ def test_pickle_files_are_refused(tmp_path):
         load_checkpoint(bad)
 
 
+def test_a_failed_sidecar_leaves_no_orphan_weights(tmp_path):
+    with pytest.raises(TypeError):  # a card value JSON cannot hold
+        save_checkpoint(tmp_path / "m", {"w": torch.zeros(2)}, model_type="x", config={},
+                        extra={"card": {"when": object()}})
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_folder_name_is_not_a_checkpoint():
     for bad in (".", "..", "./"):
         with pytest.raises(InputError, match="not a checkpoint"):

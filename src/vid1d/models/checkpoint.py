@@ -65,20 +65,23 @@ def save_checkpoint(path: str | os.PathLike, state_dict: dict[str, torch.Tensor]
             t = t.clone()
         seen.add(t.untyped_storage().data_ptr())
         tensors[k] = t
-    with atomic_path(weights) as tmp:
-        save_file(tensors, str(tmp), metadata={"format": "pt", "model_type": model_type})
     from vid1d import __version__
 
-    meta = {
-        "type": model_type,
-        "config": config,
-        "sha256": sha256_file(weights),
-        "weights": weights.name,
-        "vid1d_version": __version__,
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        **(extra or {}),
-    }
-    atomic_write_text(sidecar, json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    # The sidecar text is made (and can fail, e.g. on a value JSON cannot hold) before
+    # the weights are renamed into place: a failure leaves neither file, not an orphan.
+    with atomic_path(weights) as tmp:
+        save_file(tensors, str(tmp), metadata={"format": "pt", "model_type": model_type})
+        meta = {
+            "type": model_type,
+            "config": config,
+            "sha256": sha256_file(tmp),
+            "weights": weights.name,
+            "vid1d_version": __version__,
+            "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            **(extra or {}),
+        }
+        text = json.dumps(meta, indent=2, sort_keys=True) + "\n"
+    atomic_write_text(sidecar, text)
     return weights
 
 
