@@ -72,6 +72,14 @@ def test_export_list_and_load_by_id(models_dir):
         assert k == k2 and torch.equal(v, v2)
 
 
+def test_ids_with_dots_keep_their_whole_name(models_dir):
+    """"gvc1d-q1.0" is an id, not a stem with suffix ".0": its files keep the full name."""
+    export(models_dir, "tiny-q1.0-e", TinyConfig())
+    assert sorted(p.name for p in models_dir.iterdir()) == ["tiny-q1.0-e.json", "tiny-q1.0-e.safetensors"]
+    _, ckpt = load_model("tiny-q1.0-e")
+    assert ckpt.meta["id"] == "tiny-q1.0-e"
+
+
 def test_tampered_weights_are_refused(models_dir):
     export(models_dir, "tiny-b", TinyConfig())
     weights = models_dir / "tiny-b.safetensors"

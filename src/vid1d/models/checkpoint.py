@@ -49,7 +49,8 @@ def checkpoint_paths(path: str | os.PathLike) -> tuple[Path, Path]:
     stem = p.with_suffix("") if p.suffix in (".safetensors", ".json") else p
     if stem.name in ("", ".", ".."):
         raise InputError(f"{p}: not a checkpoint (give a model id or a .safetensors/.json path)")
-    return stem.with_suffix(".safetensors"), stem.with_suffix(".json")
+    # with_name, not with_suffix: an id like "gvc1d-q1.0" has no suffix to replace
+    return stem.with_name(stem.name + ".safetensors"), stem.with_name(stem.name + ".json")
 
 
 def save_checkpoint(path: str | os.PathLike, state_dict: dict[str, torch.Tensor], *,
