@@ -36,6 +36,7 @@ from vid1d.data.sources import VIDEO_EXTS
 from vid1d.eval.provenance import machine_info, utc_now
 from vid1d.io import open_video
 from vid1d.metrics import psnr, ssim
+from vid1d.models.onedva import alignment_similarities
 from vid1d.models.onedva.length import raw_motion_score
 from vid1d.models.registry import load_model
 
@@ -171,13 +172,19 @@ def main() -> None:
 
     # 6: are the latents used? Posterior σ (a latent drowned in σ ≥ 1 noise in training
     # carries nothing), and PSNR when each clip is decoded with the next clip's 1D latents.
-    sig, swap = {"struct": [], "oned": []}, []
+    # §3.5's alignment of the 1D latents (posterior means): top-1 cosine to the structural
+    # latents and cosine to the nearest other 1D latent, what stage 3 raises.
+    sig, swap, align = {"struct": [], "oned": []}, [], {"struct": [], "self": []}
     for i, c in enumerate(clips):
         v = c["video"][None]
         with torch.no_grad():
             post = model.encoder(v * 2 - 1)
         sig["struct"].append(float((0.5 * post.struct_logvar).exp().mean()))
         sig["oned"].append(float((0.5 * post.oned_logvar).exp().mean()))
+        to_struct, nearest = alignment_similarities(post.oned_mean, post.struct_mean)
+        align["struct"].append(float(to_struct.mean()))
+        if nearest is not None:
+            align["self"].append(float(nearest.mean()))
         lat, other_1d = c["latents"], clips[(i + 1) % len(clips)]["latents"].oned
         if other_1d.shape == lat.oned.shape:
             swapped = dataclasses.replace(lat, oned=other_1d)
@@ -185,7 +192,9 @@ def main() -> None:
     res["latent_use"] = {"posterior_sigma_struct": mean(sig["struct"]),
                          "posterior_sigma_oned": mean(sig["oned"]),
                          "psnr_with_other_clips_1d": mean(swap) if swap else None,
-                         "swapped_clips": len(swap)}
+                         "swapped_clips": len(swap),
+                         "align_top1_cos_to_struct": mean(align["struct"]),
+                         "align_nearest_1d_cos": mean(align["self"]) if align["self"] else None}
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -254,6 +263,11 @@ def _markdown(r: dict, cmd: str, png: str) -> str:
     lines += ["", f"Latent use: mean posterior σ {u['posterior_sigma_struct']:.3f} (structural), "
               f"{u['posterior_sigma_oned']:.3f} (1D); PSNR with the next clip's 1D latents "
               f"in place of the clip's own: {swapped} (own: {r['onedva']['psnr']:.2f} dB)."]
+    if u.get("align_top1_cos_to_struct") is not None:
+        near = u.get("align_nearest_1d_cos")
+        lines += ["", f"1D latent alignment (§3.5, posterior means): top-1 cosine to the structural "
+                  f"latents {u['align_top1_cos_to_struct']:.3f}, to the nearest other 1D latent "
+                  + ("n/a" if near is None else f"{near:.3f}") + "."]
     return "\n".join(lines) + "\n"
 
 

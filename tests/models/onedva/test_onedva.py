@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from vid1d.errors import InputError
-from vid1d.models.onedva import PRESETS, RECIPES, OneDVA, alignment_loss
+from vid1d.models.onedva import PRESETS, RECIPES, OneDVA, alignment_loss, alignment_similarities
 from vid1d.models.onedva.layers import pad_video, patchify
 from vid1d.models.onedva.length import (
     MotionScore,
@@ -163,6 +163,15 @@ def test_alignment_loss_is_zero_when_1d_latents_copy_structural_ones():
     m = tiny(stage=3)
     out = m.train().training_losses({"video": torch.rand(2, 3, 5, 32, 32)}, 0)
     assert "align" in out and out["align"] > 0
+
+
+def test_alignment_similarities_on_known_vectors():
+    e = torch.eye(4)[None]  # structural latents: the axes e0..e3
+    oned = torch.tensor([[[1.0, 1, 0, 0], [0, 0, 0, 2], [0, 0, 0, -1]]])
+    to_struct, nearest = alignment_similarities(oned, e)
+    assert torch.allclose(to_struct, torch.tensor([[2**-0.5, 1.0, 0.0]]))  # best axis, any length
+    assert torch.allclose(nearest, torch.tensor([[0.0, 0.0, 0.0]]))  # best other 1D latent
+    assert alignment_similarities(oned[:, :1], e)[1] is None
 
 
 def _smooth_clips() -> torch.Tensor:

@@ -9,7 +9,7 @@ The rectified flow itself is ``vid1d.flow``.
 
 from vid1d.data.config import DataConfig
 from vid1d.models.onedva.config import PRESETS, OneDVAConfig
-from vid1d.models.onedva.model import Latents, OneDVA, alignment_loss
+from vid1d.models.onedva.model import Latents, OneDVA, alignment_loss, alignment_similarities
 from vid1d.models.registry import register_model_type
 from vid1d.train.config import OptimConfig, RunPreset, TrainConfig
 
@@ -41,4 +41,5 @@ def build_onedva(cfg: OneDVAConfig) -> OneDVA:
     return OneDVA(cfg)
 
 
-__all__ = ["PRESETS", "RECIPES", "Latents", "OneDVA", "OneDVAConfig", "alignment_loss", "build_onedva"]
+__all__ = ["PRESETS", "RECIPES", "Latents", "OneDVA", "OneDVAConfig", "alignment_loss", "alignment_similarities",
+           "build_onedva"]

@@ -55,18 +55,25 @@ class Latents:
         return keep_mask(self.length, self.oned.shape[1])
 
 
+def alignment_similarities(oned: torch.Tensor, struct: torch.Tensor
+                           ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """§3.5's two similarities, (B, n1d) each: every 1D latent's top-1 cosine to the
+    structural latents, and its cosine to its nearest other 1D latent (None for n1d < 2)."""
+    o, s = F.normalize(oned, dim=-1), F.normalize(struct, dim=-1)
+    to_struct = torch.einsum("bnc,bmc->bnm", o, s).amax(dim=-1)
+    if oned.shape[1] < 2:
+        return to_struct, None
+    self_sim = torch.einsum("bnc,bmc->bnm", o, o)
+    eye = torch.eye(oned.shape[1], dtype=torch.bool, device=oned.device)
+    return to_struct, self_sim.masked_fill(eye, -2.0).amax(dim=-1)
+
+
 def alignment_loss(oned: torch.Tensor, struct: torch.Tensor) -> torch.Tensor:
     """§3.5 self-alignment, per sample (B,): each 1D latent's top-1 cosine distance to the
     structural latents, plus its cosine distance to its nearest other 1D latent."""
-    o, s = F.normalize(oned, dim=-1), F.normalize(struct, dim=-1)
-    to_struct = 1 - torch.einsum("bnc,bmc->bnm", o, s).amax(dim=-1)  # (B, n1d)
-    loss = to_struct.mean(dim=1)
-    if oned.shape[1] > 1:
-        self_sim = torch.einsum("bnc,bmc->bnm", o, o)
-        eye = torch.eye(oned.shape[1], dtype=torch.bool, device=oned.device)
-        nearest = self_sim.masked_fill(eye, -2.0).amax(dim=-1)  # (B, n1d)
-        loss = loss + (1 - nearest).mean(dim=1)
-    return loss
+    to_struct, nearest = alignment_similarities(oned, struct)
+    loss = (1 - to_struct).mean(dim=1)
+    return loss if nearest is None else loss + (1 - nearest).mean(dim=1)
 
 
 class OneDVA(nn.Module):
@@ -226,4 +233,4 @@ class OneDVA(nn.Module):
         return torch.cat([video[:, :, mid], rec[:, :, mid]], dim=0)
 
 
-__all__ = ["Latents", "OneDVA", "Posterior", "alignment_loss"]
+__all__ = ["Latents", "OneDVA", "Posterior", "alignment_loss", "alignment_similarities"]
