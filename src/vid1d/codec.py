@@ -42,6 +42,7 @@ from vid1d.bitstream import (
     symbols_crc32,
 )
 from vid1d.errors import BitstreamError, InputError
+from vid1d.utils.device import check_device
 from vid1d.utils.fs import check_not_input
 from vid1d.utils.progress import progress
 
@@ -234,6 +235,7 @@ def decode_video(stream: str | os.PathLike, out: str | os.PathLike | None, *,
     ``out=None``, only to ``on_frame(t, x_hat)`` callbacks."""
     from vid1d.io import open_writer
 
+    check_device(device)  # here, not in load_codec: its error would blame the stream's model
     if out is not None:
         check_not_input(out, [stream])
     report = CodingReport()

@@ -34,7 +34,7 @@ from vid1d.eval.provenance import machine_info, utc_now
 from vid1d.eval.rd import SCHEMA, validate_rd
 from vid1d.io import count_frames
 from vid1d.utils.ffmpeg import run_ffmpeg
-from vid1d.utils.fs import atomic_path, check_not_input
+from vid1d.utils.fs import atomic_path, check_not_input, make_folder
 from vid1d.utils.progress import progress
 
 # Placeholders in the recorded command lines (the real paths are temporary files).
@@ -199,14 +199,7 @@ def _keep_folder(keep_dir: str | os.PathLike | None) -> Path | None:
     """The --keep-bitstreams folder, created; InputError before any coding if it cannot be."""
     if keep_dir is None:
         return None
-    keep = Path(keep_dir)
-    if keep.exists() and not keep.is_dir():
-        raise InputError(f"bitstream folder {keep} exists and is not a folder")
-    try:
-        keep.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise InputError(f"cannot create the bitstream folder {keep} ({e.strerror})") from None
-    return keep
+    return make_folder(keep_dir, "bitstream folder")
 
 
 def _point(

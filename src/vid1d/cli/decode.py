@@ -20,9 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from vid1d.codec import decode_video, load_codec
-    from vid1d.models.registry import check_device
 
-    check_device(args.device)
     model = load_codec(args.model, device=args.device)[0] if args.model else None
     kw = {"lossless": True} if str(args.output).lower().endswith((".mp4", ".mkv")) else {}
     report = decode_video(args.input, args.output, model=model, device=args.device, **kw)

@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     from vid1d.eval.plot import plot_rd
     from vid1d.eval.rd import bd_table, format_bd_table, write_rd
     from vid1d.models.registry import list_models
-    from vid1d.utils.fs import atomic_write_text
+    from vid1d.utils.fs import atomic_write_text, make_folder
 
     if args.frames < 1:
         raise InputError("--frames must be >= 1")
@@ -75,13 +75,7 @@ def run(args: argparse.Namespace) -> int:
                          f"{', '.join(list_models()) or 'none'})")
     if learned:
         load_learned(args.model)  # unknown or not a codec: fails here, before any coding
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out} exists and is not a folder")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise InputError(f"cannot create --out {out} ({e.strerror})") from None
+    out = make_folder(args.out, "--out")
     rds: dict[str, dict] = {}
     # QPs reaching down to GVC1D's low rates, so the curves overlap for BD-rate.
     specs = [BaselineSpec("x265", "medium", "qp", LOW_RATE_QPS),

@@ -49,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
     from vid1d.eval.learned import load_learned, run_learned
     from vid1d.eval.plot import plot_rd
     from vid1d.eval.rd import bd_table, check_anchor, format_bd_table, write_rd
-    from vid1d.models.registry import check_device, list_models
+    from vid1d.models.registry import list_models
+    from vid1d.utils.device import check_device
 
     codecs = [c.strip() for c in args.codecs.split(",") if c.strip()]
     if not codecs:

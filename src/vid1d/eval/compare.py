@@ -34,7 +34,7 @@ import torch
 from vid1d.errors import InputError
 from vid1d.io import PLANAR_FORMATS, open_video, planes_to_rgb
 from vid1d.metrics import clip_to_frames, metric_versions, ms_ssim, psnr, psnr_yuv, ssim, vmaf
-from vid1d.models.registry import check_device
+from vid1d.utils.device import check_device
 
 METRICS: tuple[str, ...] = ("psnr", "psnr_yuv", "ssim", "ms_ssim", "vmaf")
 DEFAULT_METRICS: tuple[str, ...] = ("psnr", "psnr_yuv", "ms_ssim", "vmaf")

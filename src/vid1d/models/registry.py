@@ -30,6 +30,7 @@ from torch import nn
 from vid1d.errors import InputError
 from vid1d.models.checkpoint import Checkpoint, load_checkpoint, read_sidecar
 from vid1d.utils.config import config_from_dict
+from vid1d.utils.device import check_device  # noqa: F401  (re-exported: load_model checks it)
 
 BUNDLED_DIR = Path(__file__).resolve().parents[1] / "assets" / "models"
 
@@ -129,26 +130,6 @@ def build_model(model_type: str, config: dict | Any) -> nn.Module:
     mt = get_model_type(model_type)
     cfg = config if isinstance(config, mt.config_cls) else config_from_dict(mt.config_cls, config)
     return mt.build(cfg)
-
-
-def check_device(device: str | torch.device) -> torch.device:
-    """``device`` as a torch.device this machine has; InputError for a malformed name
-    (``"foo"``) or an accelerator that is not available (``"cuda"`` without CUDA)."""
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise InputError(f"invalid device {str(device)!r} (use cpu, cuda or cuda:N)") from None
-    if dev.type == "cpu":
-        return dev
-    if dev.type != "cuda":
-        raise InputError(f"unsupported device {str(device)!r} (use cpu, cuda or cuda:N)")
-    if not torch.cuda.is_available():
-        raise InputError(f"device {str(device)!r} requested but CUDA is not available "
-                         "on this machine")
-    if dev.index is not None and dev.index >= torch.cuda.device_count():
-        raise InputError(f"device {str(device)!r} requested but this machine has "
-                         f"{torch.cuda.device_count()} CUDA device(s)")
-    return dev
 
 
 def load_model(model: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[nn.Module, Checkpoint]:

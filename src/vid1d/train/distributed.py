@@ -23,7 +23,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 
-from vid1d.errors import InputError
+from vid1d.utils.device import check_device
 
 
 @dataclass(frozen=True)
@@ -47,11 +47,8 @@ def select_device(pref: str, local_rank: int = 0) -> torch.device:
     """``auto`` -> ``cuda:<local_rank>`` when CUDA is available, else ``cpu``."""
     if pref == "auto":
         pref = "cuda" if torch.cuda.is_available() else "cpu"
-    if pref.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise InputError(f"train.device={pref} but CUDA is not available here")
-        return torch.device(pref if ":" in pref else f"cuda:{local_rank}")
-    return torch.device("cpu")
+    dev = check_device(pref)
+    return torch.device("cuda", local_rank) if dev.type == "cuda" and dev.index is None else dev
 
 
 def init_distributed(device_pref: str, *, need_group: bool = False) -> DistEnv:

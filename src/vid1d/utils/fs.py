@@ -27,6 +27,20 @@ def check_not_input(out: str | os.PathLike, inputs: Iterable[str | os.PathLike])
             raise InputError(f"output {out} is also an input; refusing to overwrite it")
 
 
+def make_folder(path: str | os.PathLike, what: str = "") -> Path:
+    """Create the folder ``path`` (and its parents); a one-line InputError, before any
+    work, where it is a file or cannot be created. ``what`` names it in the message."""
+    path = Path(path)
+    label = f"{what} {path}" if what else str(path)
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{label} exists and is not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"cannot create {label} ({e.strerror})") from None
+    return path
+
+
 def _check_target(path: Path, is_dir: bool, replaceable: str | None) -> Path:
     """Refuse targets a rename would destroy or cannot reach, before any work is done;
     returns the parent folder (created when missing)."""
