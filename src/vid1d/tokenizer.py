@@ -331,18 +331,20 @@ def _check_model(model, meta: dict, path) -> None:
 
 @torch.no_grad()
 def detokenize_video(model, tokens: str | os.PathLike, out: str | os.PathLike, *, steps: int = 1,
-                     seed: int = 0, device: str = "cpu", **writer_kw) -> TokenizeReport:
+                     seed: int = 0, device: str = "cpu", meta: dict | None = None,
+                     **writer_kw) -> TokenizeReport:
     """Decode a token file clip by clip into a video (written atomically).
 
     Clip ``i`` is sampled with seed ``(seed + i) mod 2**63``: the same tokens and seed give
-    the same video."""
+    the same video. ``meta`` is :func:`read_token_meta` of ``tokens`` when the caller has
+    it already (it reads every tensor for the checksum); None reads it here."""
     from vid1d.io import open_writer
     from vid1d.models.onedva import Latents
 
     if not 0 <= seed < MAX_SEED:
         raise InputError(f"seed must be in [0, 2**63), got {seed}")
     check_not_input(out, [tokens])
-    meta = read_token_meta(tokens)
+    meta = read_token_meta(tokens) if meta is None else meta
     _check_model(model, meta, tokens)
     model = model.to(device).eval()
     W, H, cf = meta["width"], meta["height"], meta["clip_frames"]

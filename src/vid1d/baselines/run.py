@@ -169,7 +169,7 @@ def run_baselines(
             raise InputError(f"{plan.codec.name} {plan.preset} is given twice")
         seen.add((plan.codec.name, plan.preset))
     metrics = check_metrics(metrics)
-    keep = _keep_folder(keep_dir)
+    keep = make_folder(keep_dir, "bitstream folder") if keep_dir is not None else None
 
     with tempfile.TemporaryDirectory(prefix="vid1d-baseline-") as tmp:
         work = Path(tmp)
@@ -193,13 +193,6 @@ def run_baselines(
         finally:
             bar.close()
     return results
-
-
-def _keep_folder(keep_dir: str | os.PathLike | None) -> Path | None:
-    """The --keep-bitstreams folder, created; InputError before any coding if it cannot be."""
-    if keep_dir is None:
-        return None
-    return make_folder(keep_dir, "bitstream folder")
 
 
 def _point(

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
                          "not a One-DVA tokenizer")
     kw = {"lossless": True} if str(args.output).lower().endswith((".mp4", ".mkv")) else {}
     rep = detokenize_video(model, args.input, args.output, steps=args.steps, seed=seed,
-                           device=args.device, **kw)
+                           device=args.device, meta=meta, **kw)
     print(f"{args.output}: {rep.frames} frames {rep.width}x{rep.height} from {rep.clips} clips "
           f"({args.steps} steps, {rep.seconds:.1f} s)")
     return 0

@@ -63,6 +63,7 @@ from vid1d.train.run_config import RunConfig, save_run_config
 from vid1d.train.sampler import StepBatchSampler, make_loader
 from vid1d.train.schedule import lr_at
 from vid1d.utils.config import config_to_dict
+from vid1d.utils.fs import check_folder_path
 
 
 class TrainingDiverged(Vid1dError):
@@ -164,13 +165,7 @@ class _Trainer:
 
     # ----------------------------------------------------------------- setup
     def _find_resume_point(self, resume: bool) -> TrainCheckpoint | None:
-        for up in (self.run_dir, *self.run_dir.parents):
-            if up.exists():  # the run folder, or the first of its parents that exists
-                if not up.is_dir():
-                    raise InputError(f"run folder {self.run_dir}: " + (
-                        "exists and is not a folder" if up == self.run_dir else
-                        f"{up} is not a folder"))
-                break
+        check_folder_path(self.run_dir, "run folder")
         if not resume:
             if (self.run_dir / "config.json").exists():
                 raise InputError(f"{self.run_dir} already holds a run; resume it (--resume) "

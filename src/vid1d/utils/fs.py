@@ -27,6 +27,19 @@ def check_not_input(out: str | os.PathLike, inputs: Iterable[str | os.PathLike])
             raise InputError(f"output {out} is also an input; refusing to overwrite it")
 
 
+def check_folder_path(path: str | os.PathLike, what: str) -> None:
+    """InputError where ``path``, or the first of its parents that exists, is not a
+    folder: a file in the way, found before any work rather than by a later mkdir."""
+    path = Path(path)
+    for up in (path, *path.parents):
+        if up.exists():
+            if up == path and not up.is_dir():
+                raise InputError(f"{what} {path} exists and is not a folder")
+            if not up.is_dir():
+                raise InputError(f"{what} {path}: {up} is not a folder")
+            return
+
+
 def make_folder(path: str | os.PathLike, what: str = "") -> Path:
     """Create the folder ``path`` (and its parents); a one-line InputError, before any
     work, where it is a file or cannot be created. ``what`` names it in the message."""
@@ -45,15 +58,8 @@ def _check_target(path: Path, is_dir: bool, replaceable: str | None) -> Path:
     """Refuse targets a rename would destroy or cannot reach, before any work is done;
     returns the parent folder (created when missing)."""
     parent = path.parent if str(path.parent) else Path(".")
-    for up in (parent, *parent.parents):
-        if up.exists():
-            if not up.is_dir():
-                raise InputError(f"cannot write {path}: {up} is not a folder")
-            break
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise InputError(f"cannot create the folder for {path} ({e.strerror})") from None
+    check_folder_path(parent, "output folder")
+    make_folder(parent, "output folder")
     if not (path.exists() or path.is_symlink()):
         return parent
     if not is_dir:
