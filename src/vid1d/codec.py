@@ -90,10 +90,9 @@ def check_quality(model: torch.nn.Module, quality: float, name: str = "quality")
     return q
 
 
-# Peak resident memory of learned coding grows with the frame area. Measured for
-# gvc1d-small decoding one frame on CPU (one thread, `/usr/bin/time -f %M vid1d decode`):
-# 0.41 / 0.86 / 1.35 GB at 640x360 / 1280x720 / 1920x1088, i.e. 425-650 bytes per pixel
-# above the process itself. The check below uses the top of that range.
+# Peak resident memory of learned coding grows with the frame area: 435-660 bytes per
+# extra pixel for gvc1d-small decoding on a CPU, 620-665 per pixel in all at 1920x1088
+# (docs/results/decode_memory.md, with the command). The check uses 650.
 CODING_BYTES_PER_PIXEL = 650
 
 
