@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from vid1d.errors import InputError
@@ -44,10 +46,34 @@ def test_undefined_bd_is_none_with_a_reason(make_rd):
     flat = make_rd("flat", SIZES, [30.0, 33.0, 33.0, 34.0])  # not strictly monotonic
     rows = bd_table([anchor, flat], anchor="x265", metrics=("psnr_rgb", "vmaf"))
     r = _row(rows, "flat", "psnr_rgb")
-    assert r["bd_rate"] is None and "monotonic" in r["note"]
-    assert "no vmaf value" in _row(rows, "flat", "vmaf")["note"]
+    assert r["bd_rate"] is None and r["note"].startswith("BD-rate n/a:")
+    assert "monotonic" in r["note"] and "BD-psnr_rgb" not in r["note"]
+    # quality at equal rate is still defined: the curve is the anchor's, one point 3 dB low
+    assert r["bd_quality"] < 0
+    vmaf = _row(rows, "flat", "vmaf")
+    assert vmaf["bd_rate"] is None and vmaf["bd_quality"] is None
+    assert vmaf["note"] == "x265: no vmaf value on every point"  # one reason, said once
     text = format_bd_table(rows)
     assert "n/a" in text and "monotonic" in text
+
+
+def test_bd_quality_without_bd_rate_and_its_average(make_rd):
+    # on source aa the test codec is 10 dB below x265 at the same sizes (qualities never
+    # meet, so no BD-rate); on bb it matches x265 at 80% of the bytes
+    rds = [
+        make_rd("x265", SIZES, PSNR, sha="aa" * 32),
+        make_rd("ours", SIZES, [p - 10 for p in PSNR], sha="aa" * 32),
+        make_rd("x265", SIZES, PSNR, sha="bb" * 32),
+        make_rd("ours", [round(b * 0.8) for b in SIZES], PSNR, sha="bb" * 32),
+    ]
+    rows = bd_table(rds, anchor="x265", metrics=("psnr_rgb",))
+    low = _row(rows, "ours", "psnr_rgb", "aaaa.y4m")
+    assert low["bd_rate"] is None and low["bd_quality"] == pytest.approx(-10.0)
+    assert low["note"].startswith("BD-rate n/a: the RD curves do not overlap in quality")
+    avg = _row(rows, "ours", "psnr_rgb", "average")
+    assert avg["bd_rate"] is None and avg["note"] == "BD-rate defined on 1 of 2 sources"
+    # bb: 20% fewer bits on a 3 dB-per-doubling curve is 3·log2(1.25) dB better at equal rate
+    assert avg["bd_quality"] == pytest.approx((-10 + 3 * math.log2(1.25)) / 2, abs=1e-6)
 
 
 def test_groups_by_source_and_averages(make_rd):

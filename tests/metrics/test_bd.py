@@ -84,8 +84,9 @@ def test_errors():
         bd_rate(ra, [30.0, 33.0, 32.0, 39.0], rt, dt)  # quality drops with more bits
     with pytest.raises(InputError, match="not strictly monotonic"):
         bd_rate(ra, [30.0, 33.0, 33.0, 39.0], rt, dt)  # a flat step
-    with pytest.raises(InputError, match="not strictly monotonic"):
-        bd_rate([100, 200, 200, 800], da, rt, dt)  # repeated rate
+    for fn in (bd_rate, bd_quality):
+        with pytest.raises(InputError, match="two points at the same rate"):
+            fn([100, 200, 200, 800], da, rt, dt)
     with pytest.raises(InputError, match="positive"):
         bd_rate([0, 200, 400, 800], da, rt, dt)
     with pytest.raises(InputError, match="finite"):
@@ -94,3 +95,27 @@ def test_errors():
         bd_rate(ra, da[:3], rt, dt)
     with pytest.raises(InputError, match="unknown BD method"):
         bd_rate(ra, da, rt, dt, method="akima")
+
+
+@pytest.mark.parametrize("method", ["pchip", "cubic"])
+def test_bd_quality_of_curves_that_dip(method):
+    # quality is a function of rate even where it falls: BD-rate is undefined, BD-quality
+    # is not, and it is exactly the shift for a shifted copy of a dipping curve
+    ra, da = [100, 200, 400, 800], [30.0, 33.0, 32.5, 34.0]
+    with pytest.raises(InputError, match="not strictly monotonic"):
+        bd_rate(ra, da, ra, [d + 0.5 for d in da], method)
+    assert bd_quality(ra, da, ra, [d + 0.5 for d in da], method) == pytest.approx(0.5, abs=1e-9)
+    rt, dt = [90, 170, 350, 700], [30.2, 30.1, 33.0, 32.9]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = bjontegaard.bd_psnr(ra, da, rt, dt, method=method, min_overlap=0)
+    assert bd_quality(ra, da, rt, dt, method) == pytest.approx(ref, abs=1e-3)
+
+
+def test_bd_quality_where_qualities_never_meet():
+    # a test codec 10 dB below the anchor at the same rates: no rate reaches equal
+    # quality (no BD-rate), but at equal rate it is exactly 10 dB worse
+    ra, da = [100, 200, 400, 800], [30.0, 33.0, 36.0, 39.0]
+    with pytest.raises(InputError, match="do not overlap in quality"):
+        bd_rate(ra, da, ra, [d - 10 for d in da])
+    assert bd_quality(ra, da, ra, [d - 10 for d in da]) == pytest.approx(-10.0, abs=1e-9)

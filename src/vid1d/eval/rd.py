@@ -246,8 +246,9 @@ def bd_table(
 
     Files are grouped by source (file hash, size, frames); each group needs exactly
     one file matching ``anchor`` (by label, e.g. ``"x265 veryslow"``, or codec name).
-    Rate is bpp. A pair whose BD is undefined (fewer than 4 points, a non-monotonic
-    curve, no overlap, metric not measured) gets ``None`` and the reason in ``note``.
+    Rate is bpp. A delta that is undefined for a pair (fewer than 4 points, no overlap,
+    metric not measured; for BD-rate also a curve whose quality does not rise with
+    rate) gets ``None`` and the reason in ``note``; the other delta is still computed.
     With several sources, rows with ``source == "average"`` hold the mean over sources
     (None unless every source has a value).
 
@@ -290,14 +291,33 @@ def bd_table(
                 try:
                     ra, qa = curve(anc, metric)
                     rt, qt = curve(rd, metric)
-                    row["bd_rate"] = bd_rate(ra, qa, rt, qt, method=method)
-                    row["bd_quality"] = bd_quality(ra, qa, rt, qt, method=method)
                 except InputError as e:
                     row["note"] = str(e)
+                else:
+                    row.update(_deltas(ra, qa, rt, qt, metric, method))
                 rows.append(row)
     if len(groups) > 1:
         rows += _averages(rows, n_sources=len(groups))
     return rows
+
+
+def _deltas(ra, qa, rt, qt, metric: str, method: str) -> dict:
+    """``bd_rate``, ``bd_quality`` and ``note`` of one pair of curves. Each delta is tried
+    on its own: BD-quality is often defined where BD-rate is not (qualities that never
+    meet, or a test curve whose quality dips with rate), and the note says which one is
+    missing and why."""
+    out: dict = {"bd_rate": None, "bd_quality": None, "note": None}
+    why: dict[str, str] = {}
+    for key, fn, label in (("bd_rate", bd_rate, "BD-rate"), ("bd_quality", bd_quality, f"BD-{metric}")):
+        try:
+            out[key] = fn(ra, qa, rt, qt, method=method)
+        except InputError as e:
+            why[label] = str(e)
+    if len(set(why.values())) == 1 and len(why) == 2:
+        out["note"] = next(iter(why.values()))
+    elif why:
+        out["note"] = "; ".join(f"{label} n/a: {msg}" for label, msg in why.items())
+    return out
 
 
 def _averages(rows: list[dict], n_sources: int) -> list[dict]:
@@ -315,13 +335,13 @@ def _averages(rows: list[dict], n_sources: int) -> list[dict]:
             "method": rs[0]["method"],
             "note": None,
         }
-        for key in ("bd_rate", "bd_quality"):
+        missing = []
+        for key, label in (("bd_rate", "BD-rate"), ("bd_quality", f"BD-{metric}")):
             vals = [r[key] for r in rs if r[key] is not None]
             avg[key] = sum(vals) / len(vals) if len(vals) == n_sources else None
-        if avg["bd_rate"] is None:
-            avg["note"] = (
-                f"defined on {sum(r['bd_rate'] is not None for r in rs)} of {n_sources} sources"
-            )
+            if avg[key] is None:
+                missing.append(f"{label} defined on {len(vals)} of {n_sources} sources")
+        avg["note"] = "; ".join(missing) or None
         out.append(avg)
     return out
 

@@ -25,12 +25,16 @@ silently dropped or reordered in a way that changes the curve):
 
 - each curve needs at least 4 points, all finite, rates > 0;
 - points may come in any order -- they are sorted by rate;
-- each curve must be strictly monotonic: quality strictly increasing with rate.
-  A non-monotonic curve (two encodes where more bits gave equal or lower quality,
-  e.g. a saturated metric) has no single rate for a quality, so BD is undefined
-  and we say so rather than return a number that depends on point order;
+- no two points of a curve may share a rate;
+- for BD-rate each curve must be strictly monotonic: quality strictly increasing
+  with rate. A non-monotonic curve (two encodes where more bits gave equal or lower
+  quality, e.g. a saturated metric or an undertrained model) has no single rate for
+  a quality, so BD-rate is undefined and we say so rather than return a number that
+  depends on point order. BD-quality integrates quality as a function of log-rate,
+  which stays single-valued when quality dips, so it needs distinct rates only;
 - the curves must overlap on the integration axis (quality for BD-rate, log-rate
-  for BD-quality).
+  for BD-quality). Two codecs whose qualities never meet (no BD-rate) can still
+  share a rate range, and BD-quality then says how far apart they are there.
 
 Quality must be "higher is better"; for a distortion such as LPIPS or DISTS pass
 its negative (BD-quality then comes out as the negated distortion difference).
@@ -111,8 +115,13 @@ def _cubic_integral(x: np.ndarray, y: np.ndarray, lo: float, hi: float) -> float
 # ----------------------------------------------------------------- the deltas
 
 
-def _curve(rate: Sequence[float], dist: Sequence[float], name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Validate one RD curve; return (log10 rate, quality) sorted by rate."""
+def _curve(
+    rate: Sequence[float], dist: Sequence[float], name: str, monotone: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validate one RD curve; return (log10 rate, quality) sorted by rate.
+
+    ``monotone``: also require quality to rise strictly with rate (BD-rate needs it,
+    BD-quality does not)."""
     r = np.asarray(rate, dtype=np.float64).reshape(-1)
     q = np.asarray(dist, dtype=np.float64).reshape(-1)
     if r.shape != q.shape:
@@ -125,7 +134,9 @@ def _curve(rate: Sequence[float], dist: Sequence[float], name: str) -> tuple[np.
         raise InputError(f"{name} curve: rates must be positive, got {r.tolist()}")
     order = np.argsort(r, kind="stable")
     r, q = r[order], q[order]
-    if (np.diff(r) <= 0).any() or (np.diff(q) <= 0).any():
+    if (np.diff(r) <= 0).any():
+        raise InputError(f"{name} curve has two points at the same rate: rates {r.tolist()}")
+    if monotone and (np.diff(q) <= 0).any():
         raise InputError(
             f"{name} curve is not strictly monotonic (quality must rise with rate): "
             f"rates {r.tolist()}, quality {q.tolist()}"
@@ -187,9 +198,11 @@ def bd_quality(
     """BD-quality (BD-PSNR for PSNR): mean quality gain of test over anchor at equal rate.
 
     In the units of ``dist_*`` (dB for PSNR); positive = the test codec is better.
+    Defined for curves whose quality does not rise strictly with rate (rates must be
+    distinct); the mean is over the log-rate range both curves cover.
     """
-    lr_a, q_a = _curve(rate_anchor, dist_anchor, "anchor")
-    lr_t, q_t = _curve(rate_test, dist_test, "test")
+    lr_a, q_a = _curve(rate_anchor, dist_anchor, "anchor", monotone=False)
+    lr_t, q_t = _curve(rate_test, dist_test, "test", monotone=False)
     return _delta(lr_a, q_a, lr_t, q_t, method, "log-rate")
 
 
