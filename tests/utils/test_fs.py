@@ -14,6 +14,7 @@ import torch
 from vid1d.cli import main as cli_main
 from vid1d.errors import InputError
 from vid1d.io import write_video
+from vid1d.models.checkpoint import save_checkpoint
 from vid1d.utils.fs import atomic_path, atomic_write_bytes
 
 
@@ -60,10 +61,13 @@ def test_outputs_get_the_usual_permissions(tmp_path):
     try:
         atomic_write_bytes(tmp_path / "a.bin", b"x")
         out = write_video(tmp_path / "frames", [_clip()], fps=30)
+        # safetensors recreates the file it writes as 0600
+        weights = save_checkpoint(tmp_path / "m", {"w": torch.zeros(2)}, model_type="t", config={})
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "a.bin").stat().st_mode) == 0o644  # mkstemp alone gives 0600
     assert stat.S_IMODE(out.stat().st_mode) == 0o755
+    assert stat.S_IMODE(weights.stat().st_mode) == 0o644
 
 
 def test_sigterm_exits_143_and_leaves_no_temporary(tmp_path, monkeypatch, capsys):

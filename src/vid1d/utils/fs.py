@@ -90,7 +90,8 @@ def atomic_path(path: str | os.PathLike, *, is_dir: bool = False,
     new one is complete, and only if everything in it matches the glob
     ``replaceable`` (the files this writer makes): replacing a folder deletes it, so
     one holding anything else (the input, the user's notes) is refused. The
-    temporary gets the permissions a plain ``open`` would (mkstemp makes it 0600).
+    output gets the permissions a plain ``open`` would (mkstemp makes 0600), set
+    just before the rename: some writers (safetensors) recreate the temporary as 0600.
     On any exception the temporary is removed.
     """
     path = Path(path)
@@ -99,14 +100,13 @@ def atomic_path(path: str | os.PathLike, *, is_dir: bool = False,
     os.umask(umask)
     if is_dir:
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent))
-        tmp.chmod(0o777 & ~umask)
     else:
         fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=parent)
         os.close(fd)
         tmp = Path(name)
-        tmp.chmod(0o666 & ~umask)
     try:
         yield tmp
+        tmp.chmod((0o777 if is_dir else 0o666) & ~umask)
         if is_dir:
             if path.exists():
                 old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=parent))
