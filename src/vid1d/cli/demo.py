@@ -64,15 +64,16 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--model and --no-learned exclude each other")
     if not Path(args.input).exists():
         raise InputError(f"{args.input}: no such file or directory")
-    if args.model is None and not args.no_learned and DEFAULT_MODEL not in list_models():
+    installed = list_models()
+    if args.model is None and not args.no_learned and DEFAULT_MODEL not in installed:
         # Only the default may be missing; a model the user names must exist.
         print(f"(model {DEFAULT_MODEL!r} is not installed: showing the classic codecs only)")
         args.no_learned = True
     learned = not args.no_learned
     args.model = args.model or DEFAULT_MODEL
-    if learned and args.model not in list_models():
+    if learned and args.model not in installed:
         raise InputError(f"unknown model id {args.model!r} (installed: "
-                         f"{', '.join(list_models()) or 'none'})")
+                         f"{', '.join(installed) or 'none'})")
     if learned:
         load_learned(args.model)  # unknown or not a codec: fails here, before any coding
     out = make_folder(args.out, "--out")

@@ -64,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     if args.frames < 1:
         raise InputError("--frames must be >= 1")
     config = "low-delay" if args.intra_period == -1 else "random-access"
-    gop = GopConfig.make(config, None if args.intra_period == -1 else args.intra_period)
+    classic_intra = None if args.intra_period == -1 else args.intra_period
+    gop = GopConfig.make(config, classic_intra)
     check_device(args.device)
     models = list_models()
     learned = [c for c in codecs if c in models or c.endswith((".json", ".safetensors"))]
@@ -104,8 +105,7 @@ def run(args: argparse.Namespace) -> int:
                                c["macs_per_pixel"]))
         if specs:
             for rd in run_baselines(inp, specs, frames=args.frames, config=config,
-                                    intra_period=None if args.intra_period == -1
-                                    else args.intra_period, metrics=metrics):
+                                    intra_period=classic_intra, metrics=metrics):
                 per_input.append(rd)
                 pts = rd["points"]
                 n = rd["source"]["frames"]

@@ -33,7 +33,7 @@ from vid1d.eval.compare import compare_videos
 from vid1d.eval.provenance import machine_info, utc_now
 from vid1d.eval.rd import SCHEMA, validate_rd
 from vid1d.models.checkpoint import Checkpoint
-from vid1d.utils.fs import atomic_path, check_not_input
+from vid1d.utils.fs import atomic_path, check_not_input, make_folder
 from vid1d.utils.progress import progress
 
 LEARNED_METRICS = ("psnr", "ms_ssim", "vmaf")
@@ -82,9 +82,7 @@ def run_learned(model_ref: str | os.PathLike, input: str | os.PathLike, *,
 
     model, ckpt, qualities = load_learned(model_ref, qualities, device)
     model_id = ckpt.meta.get("id", str(model_ref))
-    keep = Path(keep_dir) if keep_dir is not None else None
-    if keep is not None:
-        keep.mkdir(parents=True, exist_ok=True)
+    keep = make_folder(keep_dir, "bitstream folder") if keep_dir is not None else None
     points = []
     with tempfile.TemporaryDirectory(prefix="vid1d-learned-") as tmp:
         work = Path(tmp)
