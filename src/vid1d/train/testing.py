@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import torch
 from torch import nn
 
@@ -34,21 +32,19 @@ def fit_batch(losses_fn, batch: dict, opt: torch.optim.Optimizer, steps: int,
 
 
 def assert_loss_decreases(model: nn.Module, batch: dict, *, steps: int = 30, lr: float = 1e-2,
-                          factor: float = 0.5, max_seconds: float = 30.0) -> list[float]:
+                          factor: float = 0.5) -> list[float]:
     """Overfit one fixed batch with AdamW; assert ``loss[-1] <= factor · loss[0]``.
 
     The cheapest end-to-end check that a model's ``training_losses`` is wired to
     its parameters (gradients flow, no detached branch, a sane scale). Fails
-    with the whole loss curve in the message. Returns the losses.
+    with the whole loss curve in the message. Returns the losses. No wall-clock
+    bound: speed is measured by benchmarks, and a hang by CI's time limit.
     """
     opt = build_optimizer(model, OptimConfig(lr=lr, min_lr=lr, warmup_steps=0, weight_decay=0.0))
     model.train()
-    start = time.perf_counter()
     losses = fit_batch(model.training_losses, batch, opt, steps)
-    elapsed = time.perf_counter() - start
     curve = ", ".join(f"{x:.4g}" for x in losses)
     assert losses[-1] <= factor * losses[0], (
         f"loss fell from {losses[0]:.4g} to {losses[-1]:.4g} in {steps} steps, not by the "
         f"factor {factor}: [{curve}]")
-    assert elapsed <= max_seconds, f"{steps} steps took {elapsed:.1f} s (> {max_seconds} s)"
     return losses

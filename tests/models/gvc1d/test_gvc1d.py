@@ -255,7 +255,7 @@ def test_tiny_preset_loss_goes_down():
                                              mode="bilinear").reshape(2, 3, 2, 16, 16)
     torch.manual_seed(0)
     model = GVC1D(TINY)
-    assert_loss_decreases(model, {"video": smooth}, steps=40, lr=3e-3, factor=0.5, max_seconds=120)
+    assert_loss_decreases(model, {"video": smooth}, steps=40, lr=3e-3, factor=0.5)
 
 
 def test_perceptual_terms_need_weights_and_use_them(tmp_path, monkeypatch):
