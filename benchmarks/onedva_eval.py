@@ -110,7 +110,9 @@ def main() -> None:
     res["reference"] = {"flat_mean_colour_psnr": mean([r[0] for r in flat]),
                         "mid_gray_psnr": mean([r[0] for r in gray])}
     res["onedva"] = {"psnr": mean([r[0] for r in rows]), "ssim": mean([r[1] for r in rows]),
-                     "encode_s_per_clip": mean(enc_t), "decode_s_per_clip_1step": mean(dec_t)}
+                     "encode_s_per_clip": mean(enc_t), "decode_s_per_clip_1step": mean(dec_t),
+                     "psnr_per_clip": [r[0] for r in rows]}
+    res["reference"]["flat_psnr_per_clip"] = [r[0] for r in flat]
     if args.baseline:
         base, bckpt = load_model(args.baseline)
         brows, benc, bdec = [], [], []
@@ -127,7 +129,8 @@ def main() -> None:
             brows.append(frame_metrics(rec, v))
         res["baseline"] = {"model": args.baseline, "model_card": bckpt.meta.get("card", {}),
                            "psnr": mean([r[0] for r in brows]), "ssim": mean([r[1] for r in brows]),
-                           "encode_s_per_clip": mean(benc), "decode_s_per_clip": mean(bdec)}
+                           "encode_s_per_clip": mean(benc), "decode_s_per_clip": mean(bdec),
+                           "psnr_per_clip": [r[0] for r in brows]}
 
     # 2: PSNR against the kept 1D fraction, high- vs low-motion thirds
     order = sorted(range(len(clips)), key=lambda i: clips[i]["motion"])
@@ -231,6 +234,25 @@ def _plot(curve: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def _per_source_columns(r: dict) -> list[str]:
+    return [r["model"]] + ([r["baseline"]["model"]] if "baseline" in r else []) + ["flat colour"]
+
+
+def _per_source_rows(r: dict) -> list[str]:
+    """One row per source video: each column's per-clip PSNR averaged over its clips."""
+    cols = [r["onedva"]["psnr_per_clip"]]
+    if "baseline" in r:
+        cols.append(r["baseline"]["psnr_per_clip"])
+    cols.append(r["reference"]["flat_psnr_per_clip"])
+    sources = sorted({c.split("#")[0] for c in r["clips"]})
+    rows = []
+    for src in sources:
+        idx = [i for i, c in enumerate(r["clips"]) if c.split("#")[0] == src]
+        rows.append(f"| {src} | " + " | ".join(f"{mean([col[i] for i in idx]):.2f}" for col in cols)
+                    + " |")
+    return rows
+
+
 def _markdown(r: dict, cmd: str, png: str) -> str:
     m = r["machine"]
     lines = [f"# One-DVA reconstruction ({r['date'][:10]})", "",
@@ -244,6 +266,10 @@ def _markdown(r: dict, cmd: str, png: str) -> str:
         lines.append(f"| {b['model']} (3D causal CNN, KL) | {b['psnr']:.2f} | {b['ssim']:.4f} "
                      f"| {b['encode_s_per_clip']:.3f} | {b['decode_s_per_clip']:.3f} |")
     ref = r["reference"]
+    lines += ["", "PSNR (dB) per source (mean over its clips):", "",
+              "| source | " + " | ".join(_per_source_columns(r)) + " |",
+              "|---|" + "---|" * len(_per_source_columns(r))]
+    lines += _per_source_rows(r)
     lines += ["", f"References without a model: each clip's flat mean colour "
               f"{ref['flat_mean_colour_psnr']:.2f} dB, mid-gray {ref['mid_gray_psnr']:.2f} dB."]
     lines += ["", f"PSNR (dB) against the kept 1D latent fraction ({png}):", "",
