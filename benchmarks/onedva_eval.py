@@ -108,11 +108,11 @@ def main() -> None:
                           .expand_as(c["video"][None]), c["video"][None]) for c in clips]
     gray = [frame_metrics(torch.full_like(c["video"][None], 0.5), c["video"][None]) for c in clips]
     res["reference"] = {"flat_mean_colour_psnr": mean([r[0] for r in flat]),
-                        "mid_gray_psnr": mean([r[0] for r in gray])}
+                        "mid_gray_psnr": mean([r[0] for r in gray]),
+                        "flat_psnr_per_clip": [r[0] for r in flat]}
     res["onedva"] = {"psnr": mean([r[0] for r in rows]), "ssim": mean([r[1] for r in rows]),
                      "encode_s_per_clip": mean(enc_t), "decode_s_per_clip_1step": mean(dec_t),
                      "psnr_per_clip": [r[0] for r in rows]}
-    res["reference"]["flat_psnr_per_clip"] = [r[0] for r in flat]
     if args.baseline:
         base, bckpt = load_model(args.baseline)
         brows, benc, bdec = [], [], []
@@ -234,23 +234,19 @@ def _plot(curve: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def _per_source_columns(r: dict) -> list[str]:
-    return [r["model"]] + ([r["baseline"]["model"]] if "baseline" in r else []) + ["flat colour"]
-
-
-def _per_source_rows(r: dict) -> list[str]:
-    """One row per source video: each column's per-clip PSNR averaged over its clips."""
-    cols = [r["onedva"]["psnr_per_clip"]]
+def _per_source_table(r: dict) -> list[str]:
+    """Markdown table, one row per source video: each column's per-clip PSNR averaged
+    over that source's clips."""
+    cols = {r["model"]: r["onedva"]["psnr_per_clip"]}
     if "baseline" in r:
-        cols.append(r["baseline"]["psnr_per_clip"])
-    cols.append(r["reference"]["flat_psnr_per_clip"])
-    sources = sorted({c.split("#")[0] for c in r["clips"]})
-    rows = []
-    for src in sources:
+        cols[r["baseline"]["model"]] = r["baseline"]["psnr_per_clip"]
+    cols["flat colour"] = r["reference"]["flat_psnr_per_clip"]
+    lines = ["| source | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
+    for src in sorted({c.split("#")[0] for c in r["clips"]}):
         idx = [i for i, c in enumerate(r["clips"]) if c.split("#")[0] == src]
-        rows.append(f"| {src} | " + " | ".join(f"{mean([col[i] for i in idx]):.2f}" for col in cols)
-                    + " |")
-    return rows
+        lines.append(f"| {src} | " + " | ".join(f"{mean([col[i] for i in idx]):.2f}"
+                                              for col in cols.values()) + " |")
+    return lines
 
 
 def _markdown(r: dict, cmd: str, png: str) -> str:
@@ -266,10 +262,7 @@ def _markdown(r: dict, cmd: str, png: str) -> str:
         lines.append(f"| {b['model']} (3D causal CNN, KL) | {b['psnr']:.2f} | {b['ssim']:.4f} "
                      f"| {b['encode_s_per_clip']:.3f} | {b['decode_s_per_clip']:.3f} |")
     ref = r["reference"]
-    lines += ["", "PSNR (dB) per source (mean over its clips):", "",
-              "| source | " + " | ".join(_per_source_columns(r)) + " |",
-              "|---|" + "---|" * len(_per_source_columns(r))]
-    lines += _per_source_rows(r)
+    lines += ["", "PSNR (dB) per source (mean over its clips):", "", *_per_source_table(r)]
     lines += ["", f"References without a model: each clip's flat mean colour "
               f"{ref['flat_mean_colour_psnr']:.2f} dB, mid-gray {ref['mid_gray_psnr']:.2f} dB."]
     lines += ["", f"PSNR (dB) against the kept 1D latent fraction ({png}):", "",
