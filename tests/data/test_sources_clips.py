@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -134,3 +136,28 @@ def test_source_removed_after_indexing_is_an_input_error(tmp_path, videos_root):
     (videos_root / "moving.mp4").unlink()
     with pytest.raises(InputError, match="moving.mp4"):
         read_clip(src, [3, 4])
+
+
+def test_y4m_folder_dataset_needs_no_pyav(tmp_path):
+    # A GPU machine without PyAV trains from a folder of .y4m files: the scan of every
+    # source kind ("mixed") and the clip reads import PyAV only for containers/images.
+    code = f"""
+import sys
+sys.modules["av"] = None  # any `import av` now raises ImportError
+import torch
+from vid1d.data.build import build_dataset
+from vid1d.data.config import DataConfig
+from vid1d.io import open_writer
+root = {str(tmp_path)!r}
+for name in ("a", "b", "c"):
+    with open_writer(f"{{root}}/{{name}}.y4m", width=48, height=32, fps=25) as w:
+        w.write(torch.rand(3, 4, 32, 48))
+cfg = DataConfig(kind="mixed", root=root, frames=2, size=(16, 16), synthetic_fraction=0.5,
+                 epoch_size=8, val_size=4, workers=0)
+for split in ("train", "val"):
+    ds = build_dataset(cfg, split)
+    clips = [ds[i] for i in range(len(ds))]
+    assert all(c["video"].shape == (3, 2, 16, 16) for c in clips), [c["video"].shape for c in clips]
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-2000:]

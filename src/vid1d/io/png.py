@@ -1,7 +1,8 @@
 """Frame folders: ``frame_000000.png, frame_000001.png, ...`` (Vimeo-90k style datasets, tools).
 
 PNGs are encoded and decoded with PyAV's ``png`` codec (no Pillow needed); folders
-of JPEGs are read too (``mjpeg`` decoder). Files are taken in natural order
+of JPEGs are read too (``mjpeg`` decoder). PyAV is imported where images are coded, so
+:func:`list_frames` (the dataset scan of a folder of .y4m files) works without it. Files are taken in natural order
 (``f2.png`` before ``f10.png``). A folder has no frame rate: 30 fps unless given.
 The writer produces 8-bit RGB PNGs named ``frame_%06d.png`` and the folder appears
 atomically on close.
@@ -13,8 +14,8 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import av
 import numpy as np
 
 from vid1d.errors import ExternalToolError, InputError
@@ -29,6 +30,9 @@ from vid1d.io.info import (
 )
 from vid1d.io.reader import Planes, VideoReader
 from vid1d.io.writer import VideoWriter
+
+if TYPE_CHECKING:
+    import av
 
 _DECODERS = {".png": "png", ".jpg": "mjpeg", ".jpeg": "mjpeg"}
 
@@ -50,6 +54,8 @@ def list_frames(folder: str | os.PathLike) -> list[Path]:
 
 def decode_image(path: Path) -> av.VideoFrame:
     """Decode one PNG/JPEG file with PyAV; InputError when it is not a readable image."""
+    import av
+
     try:
         data = path.read_bytes()
         ctx = av.CodecContext.create(_DECODERS[path.suffix.lower()], "r")
@@ -106,12 +112,16 @@ class PNGFolderWriter(VideoWriter):
     replaceable = "frame_*.png"
 
     def _open(self, tmp: Path) -> None:
+        import av
+
         self._dir = tmp
         self._enc = av.CodecContext.create("png", "w")
         self._enc.width, self._enc.height, self._enc.pix_fmt = self.width, self.height, "rgb24"
         self._index = 0
 
     def _write_rgb(self, rgb: np.ndarray) -> None:
+        import av
+
         for t in range(rgb.shape[0]):
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb[t]), format="rgb24")
             try:

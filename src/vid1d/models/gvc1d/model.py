@@ -175,7 +175,8 @@ class GVC1D(nn.Module):
     def validation_metrics(self, batch: dict) -> dict[str, float]:
         video = batch["video"]
         B, _, T, H, W = video.shape
-        out = self(video, torch.full((B,), self.cfg.num_lmbdas - 1.0), training=False)
+        out = self(video, torch.full((B,), self.cfg.num_lmbdas - 1.0, device=video.device),
+                   training=False)
         bits = -torch.log2(out["likelihoods"]["y"]).sum()
         mse = (out["x_hat"].clamp(0, 1) - video).pow(2).mean()
         return {"bpp": float(bits / (B * T * H * W)), "psnr": float(-10 * torch.log10(mse))}
@@ -183,7 +184,8 @@ class GVC1D(nn.Module):
     @torch.no_grad()
     def sample_images(self, batch: dict) -> torch.Tensor:
         video = batch["video"][:2]
-        out = self(video, torch.full((video.shape[0],), self.cfg.num_lmbdas - 1.0), training=False)
+        top = torch.full((video.shape[0],), self.cfg.num_lmbdas - 1.0, device=video.device)
+        out = self(video, top, training=False)
         last = video.shape[2] - 1
         return torch.cat([video[:, :, last], out["x_hat"][:, :, last].clamp(0, 1)], dim=0)
 
@@ -203,7 +205,7 @@ class GVC1D(nn.Module):
         return self.lmbda.quality_for_lmbda(lmbda)
 
     def lmbda_for_quality(self, quality: float) -> float:
-        return float(self.lmbda(self._quality(quality, "cpu"))[0][0])
+        return float(self.lmbda(self._quality(quality, self.lmbda.lmbdas.device))[0][0])
 
     def _quality(self, quality: float, device) -> torch.Tensor:
         # The header stores quality as float32: code with exactly that value.
