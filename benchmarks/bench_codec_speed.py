@@ -12,7 +12,6 @@ process, so it includes its start-up). Writes docs/results/codec_speed.{md,json}
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import tempfile
@@ -24,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from vid1d.codec import decode_video, encode_video
+from vid1d.eval.provenance import write_result
 from vid1d.io import open_video, open_writer
 from vid1d.models.registry import load_model
 from vid1d.utils.ffmpeg import ffmpeg_version, run_ffmpeg
@@ -56,6 +56,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", default="gvc1d-small")
     ap.add_argument("--frames", type=int, default=4)
+    ap.add_argument("--precision", choices=("float64", "float32"), default="float64",
+                    help="coding precision of the learned codec (vid1d.codec)")
     ap.add_argument("--out", default="docs/results/codec_speed")
     args = ap.parse_args()
     model, ckpt = load_model(args.model)
@@ -66,7 +68,7 @@ def main() -> None:
             src = work / f"{name}.y4m"
             make_clip(src, size, args.frames)
             rep = encode_video(model, src, work / f"{name}.v1d", model_id=args.model,
-                               quality=model.cfg.num_lmbdas - 1)
+                               quality=model.cfg.num_lmbdas - 1, precision=args.precision)
             dec = decode_video(work / f"{name}.v1d", None, model=model)
             x_enc, x_dec = time_x265(src, work, args.frames)
             rows.append({"resolution": name, "size": f"{size[1]}x{size[0]}", "frames": args.frames,
@@ -74,17 +76,16 @@ def main() -> None:
                          "x265_encode_fps": x_enc, "x265_decode_fps": x_dec})
             print(rows[-1])
     meta = {"command": f"python benchmarks/bench_codec_speed.py --model {args.model} "
-                       f"--frames {args.frames}",
+                       f"--frames {args.frames} --precision {args.precision}",
             "date": str(date.today()), "machine": f"{platform.processor() or platform.machine()}, "
             f"{os.cpu_count()} CPUs, {platform.platform()}", "torch": torch.__version__,
             "threads": torch.get_num_threads(), "ffmpeg": ffmpeg_version(),
-            "model": args.model, "model_sha256": ckpt.meta["sha256"][:12], "rows": rows}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out + ".json").write_text(json.dumps(meta, indent=1) + "\n")
+            "model": args.model, "model_sha256": ckpt.meta["sha256"][:12],
+            "precision": args.precision, "rows": rows}
     lines = [f"# CPU coding speed: {args.model} vs x265 (medium, low delay)", "",
              f"- Command: `{meta['command']}`", f"- Date: {meta['date']}",
              f"- Machine: {meta['machine']}; torch {meta['torch']} ({meta['threads']} threads); "
-             f"ffmpeg {meta['ffmpeg']}",
+             f"ffmpeg {meta['ffmpeg']}", f"- Coding precision: {meta['precision']}",
              "- Content: the bundled carphone clip resized to each size; learned codec through "
              "real .v1d files at its highest quality; x265 at QP 32, timed as whole ffmpeg "
              "processes.", "",
@@ -95,8 +96,7 @@ def main() -> None:
                      f"{r['learned_decode_fps']:.3f} | {r['x265_encode_fps']:.2f} | "
                      f"{r['x265_decode_fps']:.2f} | "
                      f"{r['x265_encode_fps'] / r['learned_encode_fps']:.0f}× |")
-    Path(args.out + ".md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_result(args.out, meta, lines)
 
 
 if __name__ == "__main__":

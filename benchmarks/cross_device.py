@@ -23,7 +23,6 @@ Meant for the GPU machine; ``--devices cpu,cpu`` runs the same path on a CPU.
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from pathlib import Path
@@ -32,7 +31,7 @@ import torch
 
 from vid1d.codec import decode_video, encode_video
 from vid1d.errors import BitstreamError
-from vid1d.eval.provenance import machine_info, utc_now
+from vid1d.eval.provenance import machine_info, utc_now, write_result
 from vid1d.models.registry import load_model
 
 SAMPLE = Path(__file__).resolve().parents[1] / "src" / "vid1d" / "assets" / "carphone_pristine.mp4"
@@ -52,7 +51,7 @@ def make_source(work: Path, name: str, frames: int, sample: Path) -> Path:
 def encode_on(model, device: str, src: Path, out: Path, args) -> tuple[dict, float]:
     recon = {}  # copying each frame to the host also synchronizes the device
     rep = encode_video(model, src, out, model_id=args.model, quality=args.quality,
-                       max_frames=args.frames, device=device,
+                       max_frames=args.frames, device=device, precision=args.precision,
                        on_frame=lambda t, x: recon.__setitem__(t, x.cpu()))
     return recon, rep.frames / rep.seconds
 
@@ -79,6 +78,8 @@ def main() -> None:
     ap.add_argument("--sizes", default="sample,480p,720p")
     ap.add_argument("--frames", type=int, default=8)
     ap.add_argument("--quality", type=float, default=7.0)
+    ap.add_argument("--precision", choices=("float64", "float32"), default="float64",
+                    help="coding precision (vid1d.codec); float32 is what failed across devices")
     ap.add_argument("--sample", default=str(SAMPLE),
                     help="source clip (a .y4m needs no PyAV: see the GPU checks in gvc1d.md)")
     ap.add_argument("--out", default="docs/results/cross_device")
@@ -96,7 +97,8 @@ def main() -> None:
             src = make_source(work, size, args.frames, Path(args.sample))
             for d in devices:  # warm-up: one frame each way
                 encode_video(models[d][0], src, work / "warm.v1d", model_id=args.model,
-                             quality=args.quality, max_frames=1, device=d)
+                             quality=args.quality, max_frames=1, device=d,
+                             precision=args.precision)
                 decode_video(work / "warm.v1d", None, model=models[d][0], device=d)
             for enc_dev in devices:
                 stream = work / f"{size}-{enc_dev}.v1d"
@@ -111,20 +113,18 @@ def main() -> None:
                     print(row, flush=True)
     command = (f"python benchmarks/cross_device.py --model {args.model} --devices "
                f"{args.devices} --sizes {args.sizes} --frames {args.frames} "
-               f"--quality {args.quality} --sample {args.sample}")
+               f"--quality {args.quality} --precision {args.precision} --sample {args.sample}")
     meta = {"command": command, "date": utc_now(), "machine": machine_info(),
-            "threads": torch.get_num_threads(), "model": args.model, "model_sha256": sha,
+            "threads": torch.get_num_threads(), "model": args.model, "model_sha256": sha, "precision": args.precision,
             "tf32": {"matmul": torch.backends.cuda.matmul.allow_tf32,
                      "cudnn": torch.backends.cudnn.allow_tf32},
             "rows": rows}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out + ".json").write_text(json.dumps(meta, indent=1) + "\n")
     m = meta["machine"]
     lines = [f"# Cross-device decoding and coding speed: {args.model}", "",
              f"- Command: `{meta['command']}`", f"- Date: {meta['date']}",
              f"- Machine: {m['cpu']} ({m['cpu_count']} cores), {m['os']}; GPU: "
              f"{m.get('gpu', 'none')}; torch {m['torch']} ({meta['threads']} CPU threads); TF32 matmul {meta['tf32']['matmul']}, "
-             f"cuDNN {meta['tf32']['cudnn']}", "",
+             f"cuDNN {meta['tf32']['cudnn']}", f"- Coding precision: {meta['precision']}", "",
              "| content | size | frames | encode on | decode on | symbols match | "
              "recon identical | max abs diff | enc fps | dec fps |",
              "|---|---|---:|---|---|---|---|---:|---:|---:|"]
@@ -136,8 +136,7 @@ def main() -> None:
             tail = f"**no** ({r['error']}) | – | – | {r['encode_fps']:.2f} | – |"
         lines.append(f"| {r['content']} | {r['size']} | {r['frames']} | {r['encode_device']} | "
                      f"{r['decode_device']} | {tail}")
-    Path(args.out + ".md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_result(args.out, meta, lines)
 
 
 if __name__ == "__main__":

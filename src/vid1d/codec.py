@@ -15,11 +15,25 @@ written one at a time, so memory stays bounded for any video length. The header
 names the model id and the hash of its weights; the decoder refuses a stream
 made by other weights, and checks each frame's symbol CRC, so a mismatch is an
 error, never wrong video.
+
+Coding precision. The entropy model's parameters come from floating-point networks
+and are rounded to integer table indices; two machines whose float results differ
+can round a value near a boundary differently, and the CRC then stops the decode.
+On an H200, float32 streams at 480p and 720p failed to decode across CPU and CUDA
+within 1 to 5 frames (docs/results/cross_device.md). Streams are therefore coded in
+float64 by default (``precision="float64"``): its unit roundoff is 2^-53 against
+2^-24 (and no TF32 on a GPU), so a crossing becomes very unlikely, though not
+impossible (the integer networks of DESIGN.md "Contracts" would rule it out).
+float32 is ~3x faster on a CPU and fine where the same kind of device decodes. The choice is
+stored in the header's extension (``{"precision": ...}``, JSON) and the decoder
+follows it; a stream without one (written before the field) is float32.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -93,7 +107,40 @@ def check_quality(model: torch.nn.Module, quality: float, name: str = "quality")
 # Peak resident memory of learned coding grows with the frame area: 435-660 bytes per
 # extra pixel for gvc1d-small decoding on a CPU, 620-665 per pixel in all at 1920x1088
 # (docs/results/decode_memory.md, with the command). The check uses 650.
-CODING_BYTES_PER_PIXEL = 650
+CODING_BYTES_PER_PIXEL = 650  # in float32; float64 coding holds twice as much
+
+PRECISIONS = {"float32": torch.float32, "float64": torch.float64}
+DEFAULT_PRECISION = "float64"
+
+
+def check_precision(precision: str) -> torch.dtype:
+    if precision not in PRECISIONS:
+        raise InputError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    return PRECISIONS[precision]
+
+
+def header_extension(precision: str, device: str | torch.device) -> bytes:
+    """What a learned-codec stream records beyond the container's fields (JSON):
+    the coding precision the decoder must use, and the kind of device that encoded it
+    (for the error message when a decode on another kind of device fails)."""
+    return json.dumps({"precision": precision, "device": torch.device(device).type},
+                      sort_keys=True, separators=(",", ":")).encode()
+
+
+def parse_extension(extension: bytes) -> dict:
+    """The header extension of a learned-codec stream: ``{"precision", "device"}``;
+    an empty one (streams written before the field) is float32 from an unknown device."""
+    if not extension:
+        return {"precision": "float32", "device": None}
+    try:
+        ext = json.loads(extension.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise BitstreamError("invalid header extension (not JSON)") from None
+    if not isinstance(ext, dict) or ext.get("precision") not in PRECISIONS:
+        raise BitstreamError(f"invalid header extension: unknown coding precision "
+                             f"{ext.get('precision') if isinstance(ext, dict) else ext!r}")
+    device = ext.get("device")
+    return {"precision": ext["precision"], "device": device if isinstance(device, str) else None}
 
 
 def _memory_available() -> int | None:
@@ -108,14 +155,16 @@ def _memory_available() -> int | None:
     return None
 
 
-def check_frame_memory(width: int, height: int, device: str | torch.device, what: str) -> None:
+def check_frame_memory(width: int, height: int, device: str | torch.device, what: str,
+                       dtype: torch.dtype = torch.float32) -> None:
     """InputError when coding one ``width``×``height`` frame on the CPU would need more
     memory than the machine has free. A stream header can declare up to 16384x16384
     (about 160 GiB to decode here): refusing up front is a one-line error, where
     allocating would end in the kernel's OOM killer, leaving a temporary output behind."""
     if torch.device(device).type != "cpu":
         return  # CUDA reports its own out-of-memory errors
-    need, free = width * height * CODING_BYTES_PER_PIXEL, _memory_available()
+    need = width * height * CODING_BYTES_PER_PIXEL * dtype.itemsize // 4
+    free = _memory_available()
     if free is not None and need > free:
         raise InputError(f"{what} a {width}x{height} frame needs about {need / 2**30:.1f} GiB of "
                          f"memory; {free / 2**30:.1f} GiB is free")
@@ -171,40 +220,68 @@ def _is_intra(index: int, intra_period: int) -> bool:
     return index == 0 or (intra_period > 0 and index % intra_period == 0)
 
 
+@contextlib.contextmanager
+def coding_dtype(model: torch.nn.Module, dtype: torch.dtype):
+    """Cast the model's float parameters and buffers to ``dtype`` for the block, then each
+    back to its own type (exact for float32 weights in float64). The parameter objects
+    stay the same, so a caller's references to them stay valid."""
+    cast = []  # (module, "p" | "b", name, original dtype)
+    for m in model.modules():
+        for name, t in m._parameters.items():
+            if t is not None and t.is_floating_point() and t.dtype != dtype:
+                cast.append((m, "p", name, t.dtype))
+                t.data = t.data.to(dtype)
+        for name, t in m._buffers.items():
+            if t is not None and t.is_floating_point() and t.dtype != dtype:
+                cast.append((m, "b", name, t.dtype))
+                m._buffers[name] = t.to(dtype)
+    try:
+        yield model
+    finally:
+        for m, kind, name, orig in cast:
+            if kind == "p":
+                m._parameters[name].data = m._parameters[name].data.to(orig)
+            else:
+                m._buffers[name] = m._buffers[name].to(orig)
+
+
 @torch.no_grad()
 def encode_video(model: torch.nn.Module, src: str | os.PathLike, out: str | os.PathLike, *,
                  model_id: str, quality: float, intra_period: int = -1,
                  max_frames: int | None = None, device: str | torch.device = "cpu",
-                 on_frame=None, **open_kw) -> CodingReport:
+                 precision: str = DEFAULT_PRECISION, on_frame=None, **open_kw) -> CodingReport:
     """Code ``src`` into ``out`` (.v1d, written atomically). ``on_frame(t, x_hat)`` is
-    called with each reconstruction (what the decoder will produce)."""
+    called with each reconstruction (what the decoder will produce). ``precision``:
+    the float type the model codes in (module docstring)."""
     from vid1d.io import open_video
 
     check_not_input(out, [src])
     if intra_period != -1 and intra_period < 1:
         raise InputError(f"intra period must be -1 or >= 1, got {intra_period}")
     quality = check_quality(model, quality)
+    dtype = check_precision(precision)
     model = prepare_for_coding(model.to(device))
+    sha = weights_sha256(model)  # of the weights as stored, before the cast
     report = CodingReport()
     start = time.perf_counter()
-    with open_video(src, **open_kw) as reader:
+    with open_video(src, **open_kw) as reader, coding_dtype(model, dtype):
         info = reader.info
-        check_frame_memory(info.width, info.height, device, "encoding")
+        check_frame_memory(info.width, info.height, device, "encoding", dtype)
         report.width, report.height = info.width, info.height
         lmbda = model.lmbda_for_quality(quality)
         header = StreamHeader(
             model_id=model_id, width=info.width, height=info.height,
             fps_num=info.fps.numerator, fps_den=info.fps.denominator,
-            weights_sha256=weights_sha256(model), color_format=ColorFormat.RGB,
+            weights_sha256=sha, color_format=ColorFormat.RGB,
             full_range=True, bit_depth=8, intra_period=intra_period, quality=quality,
-            lmbda=lmbda)
+            lmbda=lmbda, extension=header_extension(precision, device))
         total = max_frames if info.num_frames is None else min(info.num_frames, max_frames or 1 << 62)
         bar = progress(total=total, desc=f"encode {Path(src).name}", unit="frame")
         with BitstreamWriter(out, header) as writer:
             state, t = None, 0
             for chunk in reader.chunks(8, max_frames):
                 for x in chunk.unbind(1):  # (3, H, W)
-                    x = x[None].to(device)
+                    x = x[None].to(device=device, dtype=dtype)
                     intra = _is_intra(t, intra_period)
                     code, x_hat, state = model.compress_frame(x, None if intra else state, quality)
                     payload = FramePayload(t, FrameType.INTRA if intra else FrameType.INTER,
@@ -224,6 +301,19 @@ def encode_video(model: torch.nn.Module, src: str | os.PathLike, out: str | os.P
     report.file_bytes = Path(out).stat().st_size
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _mismatch_hint(ext: dict, device: str | torch.device) -> str:
+    """Why a symbol CRC may fail other than a corrupt stream: another kind of device
+    (and float32 coding) than the encoder's."""
+    here = torch.device(device).type
+    if ext["device"] and ext["device"] != here:
+        return (f"; the stream was encoded on {ext['device']} in {ext['precision']} and is "
+                f"decoded on {here}: decode it on {ext['device']}"
+                + (" (float32 streams decode reliably only on the kind of device that encoded "
+                   "them; encode with --precision float64 for portable streams)"
+                   if ext["precision"] == "float32" else ""))
+    return ""
 
 
 @torch.no_grad()
@@ -247,7 +337,9 @@ def decode_video(stream: str | os.PathLike, out: str | os.PathLike | None, *,
         if h.bit_depth != 8 or h.frame_count == 0:  # encode_video writes 8 bits, >= 1 frame
             raise BitstreamError(f"a learned-codec stream has 8-bit frames and at least one, "
                                  f"not {h.frame_count} of {h.bit_depth} bits")
-        check_frame_memory(h.width, h.height, device, "decoding")
+        ext = parse_extension(h.extension)
+        dtype = PRECISIONS[ext["precision"]]
+        check_frame_memory(h.width, h.height, device, "decoding", dtype)
         if model is None:
             try:
                 model, _ = load_codec(h.model_id, device=device)
@@ -267,25 +359,29 @@ def decode_video(stream: str | os.PathLike, out: str | os.PathLike | None, *,
                   if out is not None else None)
         bar = progress(total=h.frame_count, desc=f"decode {Path(stream).name}", unit="frame")
         try:
-            state = None
-            for frame in iter_frames(reader):
-                if len(frame.streams) != 1:
-                    raise BitstreamError(f"frame {frame.frame_index}: expected 1 substream")
-                intra = frame.frame_type == FrameType.INTRA
-                if intra != _is_intra(frame.frame_index, h.intra_period):
-                    raise BitstreamError(f"frame {frame.frame_index}: frame type contradicts "
-                                         "the header's intra period")
-                x_hat, symbols, state = model.decompress_frame(
-                    frame.streams[0], None if intra else state, h.quality, h.height, h.width,
-                    device)
-                frame.check_symbols(symbols)
-                if writer is not None:
-                    writer.write(x_hat[0].cpu()[:, None])  # (3, 1, H, W)
-                if on_frame is not None:
-                    on_frame(frame.frame_index, x_hat)
-                report.frame_bytes.append(len(frame.streams[0]))
-                report.frames += 1
-                bar.update(1)
+            with coding_dtype(model, dtype):  # float32 models run in the stream's precision
+                state = None
+                for frame in iter_frames(reader):
+                    if len(frame.streams) != 1:
+                        raise BitstreamError(f"frame {frame.frame_index}: expected 1 substream")
+                    intra = frame.frame_type == FrameType.INTRA
+                    if intra != _is_intra(frame.frame_index, h.intra_period):
+                        raise BitstreamError(f"frame {frame.frame_index}: frame type contradicts "
+                                             "the header's intra period")
+                    x_hat, symbols, state = model.decompress_frame(
+                        frame.streams[0], None if intra else state, h.quality, h.height, h.width,
+                        device)
+                    try:
+                        frame.check_symbols(symbols)
+                    except BitstreamError as e:
+                        raise BitstreamError(f"{e}{_mismatch_hint(ext, device)}") from None
+                    if writer is not None:
+                        writer.write(x_hat[0].cpu()[:, None])  # (3, 1, H, W)
+                    if on_frame is not None:
+                        on_frame(frame.frame_index, x_hat)
+                    report.frame_bytes.append(len(frame.streams[0]))
+                    report.frames += 1
+                    bar.update(1)
         except BaseException:
             if writer is not None:
                 writer.abort()

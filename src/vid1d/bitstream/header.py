@@ -142,8 +142,10 @@ class StreamHeader:
             v = getattr(self, f.name)
             if f.name == "weights_sha256":
                 v = v.hex()
-            elif f.name == "extension":
-                v = f"{len(v)} bytes"
+            elif f.name == "extension":  # shown when it is short printable text (JSON)
+                text = v.decode("utf-8", "replace")
+                v = f"{len(v)} bytes" + (f" {text}" if v and len(v) <= 200 and text.isprintable()
+                                         else "")
             elif hasattr(v, "name"):
                 v = v.name
             lines.append(f"{f.name:>16}: {v}")

@@ -32,6 +32,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "target, so curves overlap for BD-rate)")
     p.add_argument("--no-vmaf", action="store_true", help="skip VMAF (faster)")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--precision", choices=("float64", "float32"), default="float64",
+                   help="coding precision of the learned codecs (see vid1d encode --help)")
     p.set_defaults(func=run)
 
 
@@ -98,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
         per_input = []
         for model in learned:
             rd = run_learned(model, inp, qualities=qualities, frames=args.frames,
-                             intra_period=args.intra_period, metrics=metrics, device=args.device)
+                             intra_period=args.intra_period, metrics=metrics, device=args.device,
+                             precision=args.precision)
             per_input.append(rd)
             c = rd["complexity"]
             complexity.append((name, rd["codec"]["name"], c["encode_fps"], c["decode_fps"],

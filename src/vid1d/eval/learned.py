@@ -27,7 +27,13 @@ import numpy as np
 import torch
 
 from vid1d.baselines.source import prepare_source
-from vid1d.codec import check_quality, decode_video, encode_video, load_codec
+from vid1d.codec import (
+    DEFAULT_PRECISION,
+    check_quality,
+    decode_video,
+    encode_video,
+    load_codec,
+)
 from vid1d.errors import InputError
 from vid1d.eval.compare import compare_videos
 from vid1d.eval.provenance import machine_info, utc_now
@@ -76,8 +82,10 @@ def run_learned(model_ref: str | os.PathLike, input: str | os.PathLike, *,
                 qualities: Sequence[float] | None = None, frames: int | None = None,
                 intra_period: int = -1, metrics: Sequence[str] = LEARNED_METRICS,
                 keep_dir: str | os.PathLike | None = None, device: str = "cpu",
-                size=None, pix_fmt=None, fps=None, complexity: bool = True) -> dict:
-    """One learned codec's RD curve on one input, from real .v1d files."""
+                precision: str = DEFAULT_PRECISION, size=None, pix_fmt=None, fps=None,
+                complexity: bool = True) -> dict:
+    """One learned codec's RD curve on one input, from real .v1d files coded in
+    ``precision`` (vid1d.codec)."""
     from vid1d import __version__
 
     model, ckpt, qualities = load_learned(model_ref, qualities, device)
@@ -94,8 +102,8 @@ def run_learned(model_ref: str | os.PathLike, input: str | os.PathLike, *,
         for q in progress(qualities, desc=f"{model_id} RD", unit="point"):
             stream, decoded = work / f"q{q}.v1d", work / f"q{q}.mkv"
             enc = encode_video(model, src.y4m, stream, model_id=model_id, quality=q,
-                               intra_period=intra_period, device=device, matrix=src.matrix,
-                               full_range=src.full_range)
+                               intra_period=intra_period, device=device, precision=precision,
+                               matrix=src.matrix, full_range=src.full_range)
             t0 = time.perf_counter()
             decode_video(stream, decoded, model=model, device=device, lossless=True)
             dec_seconds = time.perf_counter() - t0
@@ -123,7 +131,8 @@ def run_learned(model_ref: str | os.PathLike, input: str | os.PathLike, *,
                 "encode_seconds": round(enc.seconds, 4),
                 "decode_seconds": round(dec_seconds, 4),
                 "command": {"encode": f"vid1d encode SOURCE.y4m -o OUT.v1d --model {model_id} "
-                                      f"--quality {q} --intra-period {intra_period}",
+                                      f"--quality {q} --intra-period {intra_period} "
+                                      f"--precision {precision}",
                             "decode": "vid1d decode OUT.v1d -o DECODED.mkv"},
                 "bitstream": None if kept is None else str(kept),
             })
@@ -135,6 +144,7 @@ def run_learned(model_ref: str | os.PathLike, input: str | os.PathLike, *,
                 "encode_fps": rec["frames"] / float(np.mean([p["encode_seconds"] for p in points])),
                 "decode_fps": rec["frames"] / float(np.mean([p["decode_seconds"] for p in points])),
                 "device": device,
+                "precision": precision,
                 "threads": torch.get_num_threads(),
             }
     rd = {

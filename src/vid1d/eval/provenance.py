@@ -74,3 +74,15 @@ def machine_info() -> dict:
 def utc_now() -> str:
     """ISO 8601 UTC timestamp, seconds precision (``2026-11-22T10:31:02Z``)."""
     return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def write_result(prefix: str | os.PathLike, meta: dict, lines: list[str]) -> None:
+    """A benchmark's result: ``prefix.json`` (``meta``) and ``prefix.md`` (``lines``),
+    parent folder created; the markdown is printed too."""
+    import json
+
+    prefix = str(prefix)
+    Path(prefix).parent.mkdir(parents=True, exist_ok=True)
+    Path(prefix + ".json").write_text(json.dumps(meta, indent=1) + "\n")
+    Path(prefix + ".md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from vid1d.bitstream import BitstreamReader, ChunkType
-from vid1d.codec import decode_video, encode_video
+from vid1d.bitstream import BitstreamReader, ChunkType, encode_stream
+from vid1d.codec import PRECISIONS, coding_dtype, decode_video, encode_video, parse_extension
 from vid1d.errors import BitstreamError
 from vid1d.models.gvc1d import GVC1D, PRESETS, ablation_variant
 from vid1d.models.gvc1d.windows import from_windows, pad_frame, padded_size, to_windows
@@ -186,6 +186,64 @@ def test_corrupt_streams_raise_bitstream_error(stream, tmp_path):
         with pytest.raises(BitstreamError):
             decode_video(bad, None, model=model)
         assert name
+
+
+def _with_extension(data: bytes, extension: bytes) -> bytes:
+    """The same stream with another header extension."""
+    reader = BitstreamReader(data)
+    chunks = [(c.type, c.payload) for c in reader]
+    return encode_stream(dataclasses.replace(reader.header, extension=extension), chunks)
+
+
+@pytest.mark.parametrize("precision", ["float32", "float64"])
+def test_stream_records_its_precision_and_decodes_in_it(precision, tmp_path, sample_video):
+    model = tiny_model()
+    out, recon, decoded = tmp_path / "p.v1d", {}, {}
+    encode_video(model, sample_video, out, model_id="gvc1d-test", quality=3.0, max_frames=2,
+                 precision=precision, on_frame=lambda t, x: recon.__setitem__(t, x))
+    assert parse_extension(BitstreamReader(out).header.extension) == {
+        "precision": precision, "device": "cpu"}
+    assert model.lmbda.embed.dtype == torch.float32  # the caller's model is cast back
+    decode_video(out, None, model=model, on_frame=lambda t, x: decoded.__setitem__(t, x))
+    assert model.lmbda.embed.dtype == torch.float32
+    assert recon[0].dtype == decoded[0].dtype == PRECISIONS[precision]
+    assert all(torch.equal(recon[t], decoded[t]) for t in range(2))
+
+
+def test_coding_dtype_casts_and_restores_each_tensor():
+    m = torch.nn.Linear(3, 2)
+    m.register_buffer("f64", torch.zeros(2, dtype=torch.float64))
+    m.register_buffer("idx", torch.arange(3))
+    weight = m.weight
+    with coding_dtype(m, torch.float64):
+        assert m.weight.dtype == m.bias.dtype == torch.float64 and m.idx.dtype == torch.int64
+    assert m.weight is weight and m.weight.dtype == torch.float32
+    assert m.f64.dtype == torch.float64 and m.idx.dtype == torch.int64
+
+
+def test_stream_without_extension_is_float32(tmp_path, sample_video):
+    # Streams written before the field have an empty extension: float32 coding.
+    model = tiny_model()
+    out = tmp_path / "a.v1d"
+    encode_video(model, sample_video, out, model_id="gvc1d-test", quality=3.0, max_frames=2,
+                 precision="float32")
+    old = tmp_path / "old.v1d"
+    old.write_bytes(_with_extension(out.read_bytes(), b""))
+    assert decode_video(old, None, model=model).frames == 2
+    for bad in (b"\xff", b"[1]", b'{"precision": "float16"}'):
+        old.write_bytes(_with_extension(out.read_bytes(), bad))
+        with pytest.raises(BitstreamError, match="extension"):
+            decode_video(old, None, model=model)
+
+
+def test_symbol_mismatch_names_the_encoders_device(stream, tmp_path):
+    # A symbol CRC failure on a stream another kind of device encoded in float32 says so.
+    model, out, _, _ = stream
+    data = _with_extension(out.read_bytes(), b'{"device":"cuda","precision":"float32"}')
+    bad = tmp_path / "bad.v1d"
+    bad.write_bytes(_rewrite_first_frame(data, lambda p: p.__setitem__(5, p[5] ^ 1)))
+    with pytest.raises(BitstreamError, match="encoded on cuda in float32 .* decode it on cuda"):
+        decode_video(bad, None, model=model)
 
 
 def test_other_weights_are_refused(stream):

@@ -83,8 +83,12 @@ class ARTokenPrior(nn.Module):
         return self.in_proj(y_prev) + pos
 
     def _params(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(μ, log σ) in float32; log σ clamped to the range the coding tables cover."""
-        mu, log_sigma = self.out(self.norm(h)).float().chunk(2, dim=-1)
+        """(μ, log σ), at least float32 (float64 when coding in float64); log σ clamped
+        to the range the coding tables cover."""
+        out = self.out(self.norm(h))
+        if out.dtype in (torch.float16, torch.bfloat16):  # autocast training
+            out = out.float()
+        mu, log_sigma = out.chunk(2, dim=-1)
         return mu, log_sigma.clamp(LOG_SCALE_MIN, LOG_SCALE_MAX)
 
     # -- training path: all tokens in one pass -----------------------------------------

@@ -251,7 +251,7 @@ class GVC1D(nn.Module):
             mu, log_sigma = self.prior.step(ar, prev)
             index, base = quantize_params(mu, log_sigma)
             sym = dec.pull(index).astype(np.int64) + base
-            prev = torch.from_numpy(sym).to(device=device, dtype=torch.float32)
+            prev = torch.from_numpy(sym).to(device=device, dtype=qstep.dtype)
             tokens.append(prev)
         dec.finish()
         y_int = torch.cat(tokens, dim=1)  # (N, Tk, C)
