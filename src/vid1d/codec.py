@@ -105,9 +105,12 @@ def check_quality(model: torch.nn.Module, quality: float, name: str = "quality")
 
 
 # Peak resident memory of learned coding grows with the frame area: 435-660 bytes per
-# extra pixel for gvc1d-small decoding on a CPU, 620-665 per pixel in all at 1920x1088
-# (docs/results/decode_memory.md, with the command). The check uses 650.
-CODING_BYTES_PER_PIXEL = 650  # in float32; float64 coding holds twice as much
+# extra pixel for gvc1d-small decoding on a CPU in float32, 620-665 per pixel in all at
+# 1920x1088; in float64 2966 per extra pixel from 640x360 to 1280x720, 3570 per pixel in
+# all at 1280x720 (docs/results/decode_memory.md, with the command). The check uses 650
+# and 3600.
+CODING_BYTES_PER_PIXEL = 650  # float32
+CODING_BYTES_PER_PIXEL_FLOAT64 = 3600
 
 PRECISIONS = {"float32": torch.float32, "float64": torch.float64}
 DEFAULT_PRECISION = "float64"
@@ -163,7 +166,8 @@ def check_frame_memory(width: int, height: int, device: str | torch.device, what
     allocating would end in the kernel's OOM killer, leaving a temporary output behind."""
     if torch.device(device).type != "cpu":
         return  # CUDA reports its own out-of-memory errors
-    need = width * height * CODING_BYTES_PER_PIXEL * dtype.itemsize // 4
+    per_pixel = CODING_BYTES_PER_PIXEL_FLOAT64 if dtype == torch.float64 else CODING_BYTES_PER_PIXEL
+    need = width * height * per_pixel
     free = _memory_available()
     if free is not None and need > free:
         raise InputError(f"{what} a {width}x{height} frame needs about {need / 2**30:.1f} GiB of "

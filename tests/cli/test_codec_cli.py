@@ -206,6 +206,11 @@ def test_frames_too_large_for_memory_are_refused_before_coding(tmp_path, sample_
     with pytest.raises(codec.InputError, match="16384x16384"):
         codec.check_frame_memory(16384, 16384, "cpu", "decoding")
     codec.check_frame_memory(16384, 16384, "cuda", "decoding")  # left to CUDA's own errors
+    # float64 coding needs more per pixel (measured): a frame that fits in float32 may not
+    monkeypatch.setattr(codec, "_memory_available", lambda: 176 * 144 * codec.CODING_BYTES_PER_PIXEL)
+    codec.check_frame_memory(176, 144, "cpu", "encoding", codec.PRECISIONS["float32"])
+    with pytest.raises(codec.InputError, match="176x144 frame needs about"):
+        codec.check_frame_memory(176, 144, "cpu", "encoding", codec.PRECISIONS["float64"])
 
 
 def test_streams_a_learned_codec_never_writes_are_refused(tmp_path, sample_video, model_id, capsys):
