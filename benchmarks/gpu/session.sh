@@ -1,0 +1,44 @@
+#!/bin/bash
+# One GPU session in one command: the cross-device decoding check (cpu<->cuda) and a
+# gvc1d-small continuation run sized to the time left (a probe of 40 steps measures the
+# throughput, then a full cosine schedule is fitted to DEADLINE_S). Run 2026-11-28 on an
+# H200 (docs/results/gvc1d.md, "GPU run"; docs/results/cross_device*.md).
+#
+# usage (in the repo root of the GPU machine): bash benchmarks/gpu/session.sh DEADLINE_S
+#   DEADLINE_S: seconds from the start by which training must end (export follows)
+#   env: DEVS (cpu,cuda) SIZES (sample,480p) BIG (720p, 4 frames) BATCH (32) WORKERS (12)
+#
+# The machine has its own torch but neither PyAV nor constriction, and a call carries
+# at most 64 MiB. Prepared here, in git-ignored folders carried along:
+#   .whl/  constriction's cp312 wheel (pip download --only-binary=:all: --python-version 3.12 ...)
+#   .gpu/videos/  the files of ../shared/data/videos, with tree.avi (Cinepak, which OpenCV
+#          stops decoding after 68 frames) re-encoded losslessly:
+#          ffmpeg -i tree.avi -c:v ffv1 -level 3 -pix_fmt rgb24 tree.mkv (same 68 frames, pixel-exact)
+#   .gpu/gvc1d-q10f.{json,safetensors}  the weights to start from (vid1d export RUN --dtype fp16)
+#   .gpu/carphone8.y4m  the first 8 frames of the bundled sample (ffmpeg -frames:v 8 -pix_fmt yuv420p)
+# Results land in $OUT: cross_device*.{md,json}, gvc1d-gpu.{json,safetensors}, run.tgz (logs).
+DEADLINE=${1:-480}; DEVS=${DEVS:-cpu,cuda}; SIZES=${SIZES:-sample,480p}; BIG=${BIG-720p}; BATCH=${BATCH:-32}
+OUT=${OUT:-/tmp/out}; mkdir -p $OUT/run
+export PYTHONUNBUFFERED=1
+if [ -z "$SKIP_WHL" ] && [ -d .whl ]; then python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site .whl/*.whl || exit 1; fi
+export PYTHONPATH=/tmp/site:${EXTRA_PATH}src
+V="python3 -m vid1d"
+(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv; python3 -c "import torch,sys; print(sys.version.split()[0], torch.__version__, torch.cuda.is_available() and torch.cuda.get_device_name())"; nproc) 2>&1 | tee $OUT/run/machine.txt
+echo "[$SECONDS s] convert"; python3 benchmarks/gpu/convert_videos.py .gpu/videos /tmp/data || exit 1
+echo "[$SECONDS s] cross_device"
+timeout 100 python3 benchmarks/cross_device.py --sample .gpu/carphone8.y4m --devices $DEVS --sizes $SIZES --out $OUT/cross_device 2>&1 | grep -v frame/s | tail -12
+[ -n "$BIG" ] && timeout 100 python3 benchmarks/cross_device.py --sample .gpu/carphone8.y4m --devices $DEVS --sizes $BIG --frames 4 --out $OUT/cross_device_big 2>&1 | grep -v frame/s | tail -6
+COMMON="--preset small --data /tmp/data data.kind=mixed data.synthetic_fraction=0.3 data.frames=2 data.workers=${WORKERS:-12} train.batch_size=$BATCH train.optim.lr=0.0002 train.optim.min_lr=0.00002 train.optim.warmup_steps=100 train.init=.gpu/gvc1d-q10f.json"
+echo "[$SECONDS s] probe"
+$V train gvc1d $COMMON --out /tmp/probe train.steps=${PROBE:-40} train.log_every=10 train.val_every=100000 train.sample_every=100000 train.ckpt_every=100000 > $OUT/run/probe.log 2>&1 || { tail -5 $OUT/run/probe.log; exit 1; }
+SPS=$(grep samples_per_s /tmp/probe/metrics.jsonl | tail -1 | python3 -c "import json,sys; print(json.loads(sys.stdin.read())['samples_per_s'])")
+LEFT=$((DEADLINE - SECONDS - 25))
+STEPS=$(python3 -c "print(max(100, int($LEFT * $SPS / $BATCH * 0.93) // 50 * 50))")
+VE=$(( (STEPS / 4) / 50 * 50 )); [ $VE -lt 50 ] && VE=50
+echo "[$SECONDS s] probe: $SPS samples/s; training $STEPS steps (val every $VE) in ~$LEFT s"
+timeout $((LEFT + 60)) $V train gvc1d $COMMON --out /tmp/gpurun train.steps=$STEPS train.val_every=$VE train.sample_every=$VE train.ckpt_every=$VE > $OUT/run/train.log 2>&1
+echo "[$SECONDS s] train rc=$?"; tail -c 400 $OUT/run/train.log
+$V export /tmp/gpurun -o gvc1d-gpu --dir $OUT --dtype fp16 2>&1 | tail -2
+cp /tmp/gpurun/metrics.jsonl /tmp/gpurun/config.yaml /tmp/gpurun/train.log $OUT/run/ 2>/dev/null
+ls /tmp/gpurun/samples > $OUT/run/samples.txt 2>/dev/null
+cd $OUT && tar czf run.tgz run && rm -rf run; echo "[$SECONDS s] done"; ls -la $OUT
