@@ -35,7 +35,7 @@ def patchify(video: torch.Tensor, pt: int, ps: int) -> torch.Tensor:
 def sincos_1d(pos: torch.Tensor, dim: int, base: float = 10000.0) -> torch.Tensor:
     """(N,) positions -> (N, dim) [sin | cos] codes (Vaswani et al. 2017)."""
     half = dim // 2
-    freqs = torch.exp(-math.log(base) * torch.arange(half, dtype=torch.float64) / half)
+    freqs = torch.exp(-math.log(base) * torch.arange(half, dtype=torch.float64, device=pos.device) / half)
     ang = pos.to(torch.float64)[:, None] * freqs[None]
     return torch.cat([ang.sin(), ang.cos()], dim=1).float()
 
