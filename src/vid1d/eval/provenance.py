@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import json
 import os
 import platform
 from pathlib import Path
@@ -79,8 +80,6 @@ def utc_now() -> str:
 def write_result(prefix: str | os.PathLike, meta: dict, lines: list[str]) -> None:
     """A benchmark's result: ``prefix.json`` (``meta``) and ``prefix.md`` (``lines``),
     parent folder created; the markdown is printed too."""
-    import json
-
     prefix = str(prefix)
     Path(prefix).parent.mkdir(parents=True, exist_ok=True)
     Path(prefix + ".json").write_text(json.dumps(meta, indent=1) + "\n")

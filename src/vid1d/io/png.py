@@ -2,8 +2,8 @@
 
 PNGs are encoded and decoded with PyAV's ``png`` codec (no Pillow needed); folders
 of JPEGs are read too (``mjpeg`` decoder). PyAV is imported where images are coded, so
-:func:`list_frames` (the dataset scan of a folder of .y4m files) works without it. Files are taken in natural order
-(``f2.png`` before ``f10.png``). A folder has no frame rate: 30 fps unless given.
+:func:`list_frames` (the dataset scan of a folder of .y4m files) works without it.
+Files are taken in natural order (``f2.png`` before ``f10.png``). A folder has no frame rate: 30 fps unless given.
 The writer produces 8-bit RGB PNGs named ``frame_%06d.png`` and the folder appears
 atomically on close.
 """

@@ -34,7 +34,7 @@ def token_attention_maps(model: GVC1D, video: torch.Tensor, quality: float) -> t
     hook = attn.register_forward_hook(lambda mod, inp, out: captured.append(mod.last_weights))
     model.decoder.capture_attention = True
     try:
-        out = model(video, torch.tensor([quality], device=video.device), training=False)
+        out = model(video, model._quality(quality), training=False)
     finally:
         model.decoder.capture_attention = False
         hook.remove()

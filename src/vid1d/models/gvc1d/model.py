@@ -175,8 +175,7 @@ class GVC1D(nn.Module):
     def validation_metrics(self, batch: dict) -> dict[str, float]:
         video = batch["video"]
         B, _, T, H, W = video.shape
-        out = self(video, torch.full((B,), self.cfg.num_lmbdas - 1.0, device=video.device),
-                   training=False)
+        out = self(video, training=False)  # quality None: the top level
         bits = -torch.log2(out["likelihoods"]["y"]).sum()
         mse = (out["x_hat"].clamp(0, 1) - video).pow(2).mean()
         return {"bpp": float(bits / (B * T * H * W)), "psnr": float(-10 * torch.log10(mse))}
@@ -184,8 +183,7 @@ class GVC1D(nn.Module):
     @torch.no_grad()
     def sample_images(self, batch: dict) -> torch.Tensor:
         video = batch["video"][:2]
-        top = torch.full((video.shape[0],), self.cfg.num_lmbdas - 1.0, device=video.device)
-        out = self(video, top, training=False)
+        out = self(video, training=False)  # quality None: the top level
         last = video.shape[2] - 1
         return torch.cat([video[:, :, last], out["x_hat"][:, :, last].clamp(0, 1)], dim=0)
 
@@ -205,11 +203,12 @@ class GVC1D(nn.Module):
         return self.lmbda.quality_for_lmbda(lmbda)
 
     def lmbda_for_quality(self, quality: float) -> float:
-        return float(self.lmbda(self._quality(quality, self.lmbda.lmbdas.device))[0][0])
+        return float(self.lmbda(self._quality(quality))[0][0])
 
-    def _quality(self, quality: float, device) -> torch.Tensor:
-        # The header stores quality as float32: code with exactly that value.
-        return torch.tensor([float(np.float32(quality))], device=device)
+    def _quality(self, quality: float) -> torch.Tensor:
+        """(1,) on the model's device. The header stores quality as float32: code with
+        exactly that value."""
+        return torch.tensor([float(np.float32(quality))], device=self.lmbda.lmbdas.device)
 
     @torch.no_grad()
     def compress_frame(self, x: torch.Tensor, state: CodingState | None, quality: float
@@ -217,7 +216,7 @@ class GVC1D(nn.Module):
         """x (1, 3, H, W) in [0,1]; ``state=None`` codes an intra frame."""
         H, W = x.shape[-2:]
         nh, nw = self.grid(H, W)
-        _, cond, cond_w, qstep = self.condition(self._quality(quality, x.device), nh * nw)
+        _, cond, cond_w, qstep = self.condition(self._quality(quality), nh * nw)
         short, long = self._context(state, cond_w)
         y = self.encoder(pad_frame(x, self.cfg.window_px), short, long, cond) / qstep
         y_int = torch.round(y)  # (N, Tk, C) integers
@@ -242,7 +241,7 @@ class GVC1D(nn.Module):
                          ) -> tuple[torch.Tensor, np.ndarray, CodingState]:
         """Inverse of :meth:`compress_frame`: (x̂ (1,3,H,W), decoded symbols, next state)."""
         nh, nw = self.grid(height, width)
-        _, cond, cond_w, qstep = self.condition(self._quality(quality, device), nh * nw)
+        _, cond, cond_w, qstep = self.condition(self._quality(quality), nh * nw)
         short, long = self._context(state, cond_w)
         dec = StepDecoder(data, self.tables)
         ar = self.prior.start(short, long, cond_w)
