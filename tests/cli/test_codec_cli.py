@@ -35,6 +35,16 @@ def test_encode_decode_info(tmp_path, sample_video, model_id, capsys):
     assert main(["info", str(stream)]) == 0
     out = capsys.readouterr().out
     assert "gvc1d-cli-test" in out and "frame_count: 2" in out
+    # --frames: one row per frame whose bytes add up to the stream minus its container
+    assert main(["info", str(stream), "--frames"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = [line.split() for line in lines[lines.index(next(x for x in lines if "substream" in x)) + 1:]]
+    assert [r[:2] for r in rows] == [["0", "intra"], ["1", "inter"]]
+    assert all(int(r[2]) > sum(map(int, r[4:])) > 0 for r in rows)
+    overhead = int(next(x for x in lines if "overhead" in x).split()[1])
+    assert sum(int(r[2]) for r in rows) == stream.stat().st_size - overhead
+    assert main(["info", str(sample_video), "--frames"]) == 2
+    assert "--frames lists the frames" in capsys.readouterr().err
 
 
 def test_cli_errors_are_one_line(tmp_path, sample_video, model_id, capsys):

@@ -19,25 +19,41 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", help=".v1d bitstream, or any video vid1d reads")
     p.add_argument("--size", help="WxH for raw .yuv input")
     p.add_argument("--pix-fmt", help="pixel format for raw .yuv (yuv420p | yuv420p10le)")
+    p.add_argument("--frames", action="store_true",
+                   help="for a .v1d stream, also list each frame: type, bytes, bpp, substreams")
     p.set_defaults(func=run)
 
 
-def describe_bitstream(path: Path) -> str:
+def describe_bitstream(path: Path, frames: bool = False) -> str:
+    """Header, chunk counts, bpp and container overhead; with ``frames``, a row per frame.
+
+    A frame's bytes are its FRAME chunk's payload (frame header, substream lengths
+    and the entropy-coded substreams); its bpp divides them by one frame's pixels.
+    """
+    rows = []
     with BitstreamReader(path) as reader:
         header = reader.header
+        frame_pixels = header.width * header.height
         kinds: Counter = Counter()
         payload_bytes = 0
         for chunk in reader:
             kinds[chunk.type.name] += 1
             payload_bytes += len(chunk.payload)
             if chunk.type == ChunkType.FRAME:
-                kinds[FramePayload.unpack(chunk.payload).frame_type.name.lower()] += 1
+                frame = FramePayload.unpack(chunk.payload)
+                kinds[frame.frame_type.name.lower()] += 1
+                n = len(chunk.payload)
+                rows.append(f"{frame.frame_index:>7}  {frame.frame_type.name.lower():<6}"
+                            f"{n:>8}  {8 * n / frame_pixels:>8.4f}  "
+                            f"{' '.join(str(len(s)) for s in frame.streams)}")
     size = path.stat().st_size
-    pixels = header.width * header.height * max(header.frame_count, 1)
+    pixels = frame_pixels * max(header.frame_count, 1)
     lines = [f"{path}: vid1d bitstream, {size} bytes", header.pretty_string(),
              f"          chunks: {dict(kinds)}",
              f"             bpp: {8 * size / pixels:.5f}",
              f"        overhead: {size - payload_bytes} bytes of container"]
+    if frames:
+        lines += ["", "  frame  type     bytes       bpp  substream bytes", *rows]
     return "\n".join(lines)
 
 
@@ -65,5 +81,10 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"{path}: not a regular file (nor a folder of PNG frames)")
     with open(path, "rb") as f:
         head = f.read(len(MAGIC))
-    print(describe_bitstream(path) if head == MAGIC else describe_video(path, args))
+    if head == MAGIC:
+        print(describe_bitstream(path, frames=args.frames))
+    elif args.frames:
+        raise InputError(f"{path}: --frames lists the frames of a .v1d bitstream, not of a video")
+    else:
+        print(describe_video(path, args))
     return 0
