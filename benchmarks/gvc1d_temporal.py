@@ -20,6 +20,7 @@ Writes ``--out``.{md,json} and ``--out``.png (PSNR and bytes against the frame i
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 from pathlib import Path
 
@@ -94,7 +95,8 @@ def main() -> None:
     meta = {"command": "python benchmarks/gvc1d_temporal.py " + " ".join(
                 f"--{k} {v}" for k, v in (("model", args.model), ("quality", args.quality),
                                           ("frames", args.frames), ("precision", args.precision),
-                                          ("out", args.out))) + " " + " ".join(args.videos),
+                                          ("out", args.out)))
+            + " " + " ".join(os.path.relpath(v) for v in args.videos),
             "date": utc_now(), "machine": machine_info(), "threads": torch.get_num_threads(),
             "rows": rows}
     lines = [f"# GVC1D per-frame rate and quality (quality {args.quality}, {args.frames} frames, "

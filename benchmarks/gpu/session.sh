@@ -9,7 +9,9 @@
 #   env: DEVS (cpu,cuda)  SIZES (sample,480p)  BIG (720p, 4 frames; empty: skip)
 #        CROSS (1; 0 skips the cross-device check)  BATCH (32)  WORKERS (12)  MODEL (gvc1d)
 #        INIT (weights to start from: .gpu/init.json, made by prepare.sh RUN, or a bundled id)
-#        TRAIN_ARGS (the model's overrides; default: the gvc1d continuation below).
+#        TRAIN_ARGS (the model's overrides; default: the gvc1d continuation below, on
+#        5-frame clips since 2026-11-28: the 2-frame clips of every earlier run taught the
+#        context one step only; docs/results/gvc1d.md, "Does the temporal context pay?").
 #        A One-DVA stage-1 continuation of the bundled model, for example:
 #        MODEL=onedva INIT=onedva-small TRAIN_ARGS="data.synthetic_fraction=0.3 train.optim.lr=0.0003
 #        train.optim.min_lr=0.00003 train.optim.warmup_steps=50"
@@ -29,7 +31,7 @@
 # Results land in $OUT: cross_device*.{md,json}, $MODEL-gpu.{json,safetensors}, run.tgz (logs).
 DEADLINE=${1:-480}; DEVS=${DEVS:-cpu,cuda}; SIZES=${SIZES:-sample,480p}; BIG=${BIG-720p}; BATCH=${BATCH:-32}
 MODEL=${MODEL:-gvc1d}; INIT=${INIT:-.gpu/init.json}; CROSS=${CROSS:-1}
-TRAIN_ARGS=${TRAIN_ARGS:-data.synthetic_fraction=0.3 data.frames=2 train.optim.lr=0.0002 train.optim.min_lr=0.00002 train.optim.warmup_steps=100}
+TRAIN_ARGS=${TRAIN_ARGS:-data.synthetic_fraction=0.3 data.frames=5 train.optim.lr=0.0002 train.optim.min_lr=0.00002 train.optim.warmup_steps=100}
 OUT=${OUT:-/tmp/out}; mkdir -p $OUT/run
 export PYTHONUNBUFFERED=1
 if [ -z "$SKIP_WHL" ] && [ -d .whl ]; then python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site .whl/*.whl || exit 1; fi
