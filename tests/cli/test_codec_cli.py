@@ -95,6 +95,7 @@ def test_eval_learned_and_classic(tmp_path, sample_video, model_id):
         assert p["bpp"] == pytest.approx(8 * p["bytes"] / (176 * 144 * 2))
         # the metrics of the decoded file equal what the encoder reconstructed (8-bit rounding)
         assert abs(p["psnr_rgb"] - p["encoder_psnr_rgb"]) < 0.05
+        assert len(p["frame_coded_bytes"]) == 2 and 0 < sum(p["frame_coded_bytes"]) < p["bytes"]
     assert (out / "carphone_pristine__rd_psnr_rgb.png").exists()
     assert "Complexity" in (out / "report.md").read_text()
 

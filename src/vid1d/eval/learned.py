@@ -126,6 +126,8 @@ def run_learned(model_ref: str | os.PathLike, input: str | os.PathLike, *,
                 "frames": cmp["frames"],
                 **{k: v for k, v in cmp["mean"].items()},
                 "per_frame": cmp["per_frame"],
+                # entropy-coded bytes of each frame, container and frame headers excluded
+                "frame_coded_bytes": enc.frame_bytes,
                 "estimated_bpp": sum(enc.estimated_bits) / pixels,
                 "encoder_psnr_rgb": float(np.mean(enc.psnr)),
                 "encode_seconds": round(enc.seconds, 4),
