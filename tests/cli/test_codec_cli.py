@@ -45,6 +45,8 @@ def test_encode_decode_info(tmp_path, sample_video, model_id, capsys):
     assert sum(int(r[2]) for r in rows) == stream.stat().st_size - overhead
     assert main(["info", str(sample_video), "--frames"]) == 2
     assert "--frames lists the frames" in capsys.readouterr().err
+    assert main(["info", str(tmp_path), "--frames"]) == 2  # a folder (of PNG frames)
+    assert "--frames lists the frames" in capsys.readouterr().err
 
 
 def test_cli_errors_are_one_line(tmp_path, sample_video, model_id, capsys):

@@ -73,8 +73,18 @@ def describe_video(path: Path, args: argparse.Namespace) -> str:
 def run(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if path.is_dir():  # a folder of PNG frames; open_video says what else is wrong
-        print(describe_video(path, args))
-        return 0
+        stream = False
+    elif not path.exists():
+        raise InputError(f"{path}: no such file or directory")
+    elif not path.is_file():
+        raise InputError(f"{path}: not a regular file (nor a folder of PNG frames)")
+    else:
+        with open(path, "rb") as f:
+            stream = f.read(len(MAGIC)) == MAGIC
+    if args.frames and not stream:
+        raise InputError(f"{path}: --frames lists the frames of a .v1d bitstream, not of a video")
+    print(describe_bitstream(path, frames=args.frames) if stream else describe_video(path, args))
+    return 0
     if not path.exists():
         raise InputError(f"{path}: no such file or directory")
     if not path.is_file():
