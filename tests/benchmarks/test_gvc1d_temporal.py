@@ -1,9 +1,8 @@
 """benchmarks/gvc1d_temporal.py: its per-clip figures, and one run on a random tiny GVC1D
-whose per-frame bytes must add up to the stream it wrote."""
+that writes the table, the per-frame JSON and the plot."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -15,26 +14,18 @@ from vid1d.models.checkpoint import save_checkpoint
 from vid1d.models.gvc1d import GVC1D, PRESETS
 from vid1d.utils.config import config_to_dict
 
-_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "gvc1d_temporal.py"
 
-
-def _temporal():
-    spec = importlib.util.spec_from_file_location("gvc1d_temporal", _PATH)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def test_summarize():
-    s = _temporal().summarize([100, 50, 60, 70, 40, 30], [20.0, 21.0, 22.0, 23.0, 24.0, 25.0])
+def test_summarize(load_benchmark):
+    temporal = load_benchmark("gvc1d_temporal")
+    s = temporal.summarize([100, 50, 60, 70, 40, 30], [20.0, 21.0, 22.0, 23.0, 24.0, 25.0])
     assert s["intra_bytes"] == 100 and s["inter_bytes_mean"] == 50.0
     assert s["inter_over_intra"] == 0.5
     assert s["psnr_frame0"] == 20.0 and s["psnr_frames1_3"] == 22.0 and s["psnr_last4"] == 23.5
     with pytest.raises(ValueError):
-        _temporal().summarize([100], [20.0])
+        temporal.summarize([100], [20.0])
 
 
-def test_run_on_a_tiny_model(tmp_path, sample_video, monkeypatch):
+def test_run_on_a_tiny_model(tmp_path, sample_video, monkeypatch, load_benchmark):
     monkeypatch.setenv("VID1D_MODELS", str(tmp_path / "models"))
     torch.manual_seed(0)
     model = GVC1D(PRESETS["tiny"])
@@ -44,7 +35,7 @@ def test_run_on_a_tiny_model(tmp_path, sample_video, monkeypatch):
     monkeypatch.setattr(sys, "argv", ["gvc1d_temporal.py", str(sample_video), "--model",
                                       "tiny-temporal", "--frames", "3", "--quality", "2",
                                       "--precision", "float32", "--out", str(out)])
-    _temporal().main()
+    load_benchmark("gvc1d_temporal").main()
     (row,) = json.loads(Path(f"{out}.json").read_text())["rows"]
     assert len(row["frame_bytes"]) == len(row["psnr"]) == 3
     assert row["inter_over_intra"] == pytest.approx(

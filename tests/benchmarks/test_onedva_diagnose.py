@@ -3,19 +3,7 @@ known: the conditional mean plus seed noise of a set size."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import torch
-
-_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "onedva_diagnose.py"
-
-
-def _diagnose():
-    spec = importlib.util.spec_from_file_location("onedva_diagnose", _PATH)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 class _NoisyDecoder:
@@ -29,8 +17,8 @@ class _NoisyDecoder:
         return (self.mean + self.sigma * torch.randn(self.mean.shape, generator=g))[None]
 
 
-def test_sampling_spread_separates_the_draws_scatter_from_the_mean_error():
-    diag = _diagnose()
+def test_sampling_spread_separates_the_draws_scatter_from_the_mean_error(load_benchmark):
+    diag = load_benchmark("onedva_diagnose")
     torch.manual_seed(0)
     x = torch.rand(3, 4, 32, 32) * 0.5 + 0.25
     mean = x + 0.05 * torch.randn_like(x)  # the one-step prediction: error variance 0.0025
@@ -47,8 +35,8 @@ def test_sampling_spread_separates_the_draws_scatter_from_the_mean_error():
     assert r["spread_average_vs_one_step"] > 30.0
 
 
-def test_attention_shares_reads_mass_breadth_and_position_specificity():
-    diag = _diagnose()
+def test_attention_shares_reads_mass_breadth_and_position_specificity(load_benchmark):
+    diag = load_benchmark("onedva_diagnose")
     n, s, o = 6, 2, 4  # noisy, structural, 1D keys
     N = n + s + o
     w = torch.zeros(1, 2, N, N)

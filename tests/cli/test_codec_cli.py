@@ -255,3 +255,11 @@ def test_eval_refuses_inputs_whose_results_would_collide(tmp_path, sample_video,
                  "--frames", "1", "--no-vmaf"]) == 2
     assert "share the name" in capsys.readouterr().err
     assert not (tmp_path / "ev").exists()
+
+
+def test_cli_precision_names_are_the_codecs():
+    """The CLI names the precisions without importing torch; they must stay the codec's."""
+    from vid1d.cli.args import PRECISION_CHOICES
+    from vid1d.codec import DEFAULT_PRECISION, PRECISIONS
+
+    assert set(PRECISION_CHOICES) == set(PRECISIONS) and PRECISION_CHOICES[0] == DEFAULT_PRECISION

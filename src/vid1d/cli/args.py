@@ -6,6 +6,14 @@ import argparse
 
 from vid1d.errors import InputError
 
+# vid1d.codec.PRECISIONS, default first, named here so that parsing does not import torch
+PRECISION_CHOICES = ("float64", "float32")
+
+
+def add_precision_arg(p: argparse.ArgumentParser, help: str) -> None:
+    p.add_argument("--precision", choices=PRECISION_CHOICES, default=PRECISION_CHOICES[0],
+                   help=help)
+
 
 def parse_size(text: str | None, flag: str = "--size") -> tuple[int, int] | None:
     """``"1920x1080"`` -> ``(1920, 1080)``; None stays None."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from vid1d.cli.args import parse_size
+from vid1d.cli.args import add_precision_arg, parse_size
 from vid1d.errors import InputError
 
 DEFAULT_MODEL = "gvc1d-small"
@@ -31,8 +31,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--size", help="WxH for raw .yuv input")
     p.add_argument("--pix-fmt", help="pixel format for raw .yuv input")
     p.add_argument("--device", default="cpu", help="cpu | cuda")
-    p.add_argument("--precision", choices=("float64", "float32"), default="float64",
-                   help="float type of the coding path, stored in the stream (default float64, "
+    add_precision_arg(p, "float type of the coding path, stored in the stream (default float64, "
                    "for decoding on another kind of device: float32 streams failed to decode "
                    "across CPU and CUDA at 480p; float32 is ~3x faster on a CPU)")
     p.set_defaults(func=run)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from vid1d.cli.args import add_precision_arg
 from vid1d.errors import InputError
 
 
@@ -32,8 +33,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "target, so curves overlap for BD-rate)")
     p.add_argument("--no-vmaf", action="store_true", help="skip VMAF (faster)")
     p.add_argument("--device", default="cpu")
-    p.add_argument("--precision", choices=("float64", "float32"), default="float64",
-                   help="coding precision of the learned codecs (see vid1d encode --help)")
+    add_precision_arg(p, "coding precision of the learned codecs (see vid1d encode --help)")
     p.set_defaults(func=run)
 
 
