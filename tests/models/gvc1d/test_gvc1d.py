@@ -98,6 +98,27 @@ def test_encode_decode_is_exact(variant):
         assert np.array_equal(symbols, code.symbols)
 
 
+def test_forward_in_eval_is_the_codec_and_can_skip_rounding():
+    """forward(training=False) reconstructs what the codec codes; round_latents=False
+    gives the quantization-free reconstruction (benchmarks/gvc1d_bottleneck.py)."""
+    model = tiny_model()
+    with torch.no_grad():  # zero-initialized layers would keep the latents from the output
+        for p in model.parameters():
+            if not p.any():
+                p.normal_(0, 0.1)
+    frames = torch.rand(1, 3, 3, 24, 40)
+    quality = torch.tensor([2.5])
+    rounded = model(frames, quality, training=False)["x_hat"].clamp(0, 1)
+    unrounded = model(frames, quality, training=False, round_latents=False)["x_hat"].clamp(0, 1)
+    state = None
+    for t in range(3):
+        _, x_enc, state = model.compress_frame(frames[:, :, t], state, 2.5)
+        assert torch.allclose(rounded[:, :, t], x_enc, atol=1e-5)
+    assert (unrounded - rounded).abs().max() > 1e-3
+    with pytest.raises(ValueError, match="evaluation"):
+        model(frames, quality, training=True, round_latents=False)
+
+
 def test_real_bytes_match_estimated_bits():
     model = tiny_model()
     frames = torch.rand(1, 3, 2, 96, 128)

@@ -103,13 +103,18 @@ class GVC1D(nn.Module):
 
     # -- training path ----------------------------------------------------------------------
     def forward(self, video: torch.Tensor, quality: torch.Tensor | None = None,
-                training: bool | None = None) -> dict:
+                training: bool | None = None, round_latents: bool = True) -> dict:
         """video (B, 3, T, H, W) in [0,1]; quality (B,) in [0, num_lmbdas-1].
 
         Returns ``{"x_hat": (B,3,T,H,W), "likelihoods": {"y": (B, T, N, Tk, C)},
         "lmbda": (B,)}``; frame 0 is intra, later frames use the recurrent context.
+        ``round_latents=False`` (evaluation only) feeds the decoder, the prior's context
+        and the memory the unrounded latents: the model's quality without quantization,
+        its ceiling at any rate (the likelihoods are then not a rate).
         """
         training = self.training if training is None else training
+        if training and not round_latents:
+            raise ValueError("round_latents=False is for evaluation (training=False)")
         B, _, T, H, W = video.shape
         nh, nw = self.grid(H, W)
         if quality is None:
@@ -120,7 +125,7 @@ class GVC1D(nn.Module):
             x = pad_frame(video[:, :, t], self.cfg.window_px)  # (B, 3, H', W')
             short, long = self._context(state, cond_w)
             y = self.encoder(x, short, long, cond) / qstep  # (B·N, Tk, C)
-            y_int = ste_round(y)
+            y_int = ste_round(y) if round_latents else y
             y_noisy = y + torch.empty_like(y).uniform_(-0.5, 0.5) if training else y_int
             mu, log_sigma = self.prior(y_int, short, long, cond_w)
             liks.append(gaussian_likelihood(y_noisy, mu, log_sigma.exp()))
