@@ -232,7 +232,7 @@ def test_stage1_fits_two_clips_through_their_latents():
     torch.manual_seed(0)
     m = OneDVA(dataclasses.replace(PRESETS["tiny"], perceptual="", repa="", stage=1)).train()
     clips = _smooth_clips()
-    _fit(m, clips, steps=300)  # about 10 s on one core; the margins below hold from ~250
+    _fit(m, clips, steps=600)  # about 20 s on one core
     m.eval()
 
     def db(a, b):
