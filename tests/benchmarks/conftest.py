@@ -21,3 +21,25 @@ def load_benchmark():
         return mod
 
     return load
+
+
+@pytest.fixture()
+def tiny_gvc1d(tmp_path, monkeypatch):
+    """``tiny_gvc1d("name")`` installs a random tiny GVC1D (seed 0) as model id ``name``
+    in a temporary $VID1D_MODELS and returns the id."""
+    import torch
+
+    from vid1d.models.checkpoint import save_checkpoint
+    from vid1d.models.gvc1d import GVC1D, PRESETS
+    from vid1d.utils.config import config_to_dict
+
+    monkeypatch.setenv("VID1D_MODELS", str(tmp_path / "models"))
+
+    def install(name: str) -> str:
+        torch.manual_seed(0)
+        model = GVC1D(PRESETS["tiny"])
+        save_checkpoint(tmp_path / "models" / name, model.state_dict(), model_type="gvc1d",
+                        config=config_to_dict(PRESETS["tiny"]), extra={"id": name})
+        return name
+
+    return install

@@ -10,9 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from vid1d.models.checkpoint import save_checkpoint
 from vid1d.models.gvc1d import GVC1D, PRESETS
-from vid1d.utils.config import config_to_dict
 
 
 def test_thumbnail_reference(load_benchmark):
@@ -30,12 +28,8 @@ def test_thumbnail_reference(load_benchmark):
     assert bottleneck.latent_values(model, 48, 64) == windows * model.cfg.tokens * model.cfg.token_channels
 
 
-def test_run_on_a_tiny_model(tmp_path, sample_video, monkeypatch, load_benchmark):
-    monkeypatch.setenv("VID1D_MODELS", str(tmp_path / "models"))
-    torch.manual_seed(0)
-    model = GVC1D(PRESETS["tiny"])
-    save_checkpoint(tmp_path / "models" / "tiny-bn", model.state_dict(), model_type="gvc1d",
-                    config=config_to_dict(PRESETS["tiny"]), extra={"id": "tiny-bn"})
+def test_run_on_a_tiny_model(tmp_path, sample_video, monkeypatch, load_benchmark, tiny_gvc1d):
+    tiny_gvc1d("tiny-bn")
     out = tmp_path / "bn"
     monkeypatch.setattr(sys, "argv", ["gvc1d_bottleneck.py", str(sample_video), "--model", "tiny-bn",
                                       "--frames", "2", "--qualities", "0,3", "--out", str(out)])

@@ -8,11 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
-
-from vid1d.models.checkpoint import save_checkpoint
-from vid1d.models.gvc1d import GVC1D, PRESETS
-from vid1d.utils.config import config_to_dict
 
 
 def test_summarize(load_benchmark):
@@ -25,12 +20,8 @@ def test_summarize(load_benchmark):
         temporal.summarize([100], [20.0])
 
 
-def test_run_on_a_tiny_model(tmp_path, sample_video, monkeypatch, load_benchmark):
-    monkeypatch.setenv("VID1D_MODELS", str(tmp_path / "models"))
-    torch.manual_seed(0)
-    model = GVC1D(PRESETS["tiny"])
-    save_checkpoint(tmp_path / "models" / "tiny-temporal", model.state_dict(), model_type="gvc1d",
-                    config=config_to_dict(PRESETS["tiny"]), extra={"id": "tiny-temporal"})
+def test_run_on_a_tiny_model(tmp_path, sample_video, monkeypatch, load_benchmark, tiny_gvc1d):
+    tiny_gvc1d("tiny-temporal")
     out = tmp_path / "temporal"
     monkeypatch.setattr(sys, "argv", ["gvc1d_temporal.py", str(sample_video), "--model",
                                       "tiny-temporal", "--frames", "3", "--quality", "2",
