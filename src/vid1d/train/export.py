@@ -49,14 +49,20 @@ def _round_to(state: dict[str, torch.Tensor], dtype: torch.dtype, where: str) ->
     return out
 
 
-def _init_chain(run_cfg: dict, depth: int = 0) -> list[dict]:
-    """Where the run's ``train.init`` weights came from, back to a run that started from
-    scratch: ``[{"init", "step", "train_seconds"}, ...]`` (a run folder is read as it is
-    now, relative to the current directory; a model id through its card). An entry
-    without ``step`` means the chain could not be followed from here."""
-    spec = str((run_cfg.get("train") or {}).get("init") or "")
+def _init_chain(meta: dict, depth: int = 0) -> list[dict]:
+    """Where a run's ``train.init`` weights came from, back to a run that started from
+    scratch: ``[{"init", "step", "train_seconds"}, ...]``, from the sidecar ``meta`` of
+    one of its checkpoints. A model id is taken as the run recorded it when it loaded
+    the weights (``init_source``: the id may have been re-exported since); runs from
+    before that record, and run folders (read as they are now, relative to the current
+    directory), are looked up. An entry without ``step`` means the chain could not be
+    followed from here."""
+    spec = str((meta.get("run_config", {}).get("train") or {}).get("init") or "")
     if not spec:
         return []
+    source = meta.get("init_source")
+    if isinstance(source, dict) and source.get("init") == spec:
+        return [dict(source)]
     if depth >= 32:
         return [{"init": spec}]
     try:
@@ -64,10 +70,10 @@ def _init_chain(run_cfg: dict, depth: int = 0) -> list[dict]:
             step = latest_step(spec)
             if step is None:
                 return [{"init": spec}]
-            meta = read_sidecar(Path(spec) / CHECKPOINT_DIR / step_stem(step))
-            return [{"init": spec, "step": meta.get("step"),
-                     "train_seconds": meta.get("train_seconds")}] + _init_chain(
-                         meta.get("run_config", {}), depth + 1)
+            init_meta = read_sidecar(Path(spec) / CHECKPOINT_DIR / step_stem(step))
+            return [{"init": spec, "step": init_meta.get("step"),
+                     "train_seconds": init_meta.get("train_seconds")}] + _init_chain(
+                         init_meta, depth + 1)
         card = read_sidecar(resolve(spec)[0]).get("card", {})
     except InputError:
         return [{"init": spec}]
@@ -168,7 +174,7 @@ def export_run(run_dir: str | os.PathLike, name: str, *, step: int | None = None
         "val": ckpt.meta.get("val"),
         "source_sha256": ckpt.meta.get("sha256"),
     }
-    chain = _init_chain(run_cfg)
+    chain = _init_chain(ckpt.meta)
     if chain:
         # Fine-tuned (a later One-DVA stage, a continued run): the totals count every run.
         full_card["init_chain"] = chain

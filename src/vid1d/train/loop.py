@@ -137,8 +137,12 @@ class _Trainer:
         if not callable(getattr(model, "training_losses", None)):
             raise InputError(f"{type(model).__name__} is not trainable "
                              "(it has no training_losses(batch, step); see vid1d.train.api)")
+        # Where train.init's weights came from, read when they are loaded: a model id
+        # can be re-exported under the same name later (re-bundling), so an export
+        # must not look the id up again.
+        self.init_source: dict | None = None
         if ckpt is None and tc.init:
-            _load_init_weights(model, tc.init, cfg.model_type)
+            self.init_source = _load_init_weights(model, tc.init, cfg.model_type)
             self.log.note(f"initialized from {tc.init}")
         self.model = model.to(env.device).train()
         if ckpt is not None:
@@ -222,6 +226,7 @@ class _Trainer:
         self.step, self.elapsed = ckpt.step, float(state["time"])
         self.last_train = ckpt.meta.get("metrics", {})
         self.last_val = ckpt.meta.get("val", {})
+        self.init_source = ckpt.meta.get("init_source")
         self.checkpoint = ckpt.weights_path
         self.log.note(f"resumed from {ckpt.weights_path.name} (step {ckpt.step})")
 
@@ -407,6 +412,8 @@ class _Trainer:
             meta = {"run_config": self.cfg.to_dict(), "metrics": self.last_train,
                     "val": self.last_val, "train_seconds": round(self.elapsed, 3),
                     "hardware": _hardware(self.env)}
+            if self.init_source is not None:
+                meta["init_source"] = self.init_source
             self.checkpoint = save_train_checkpoint(
                 self.run_dir, self.step, model=model_sd, ema=ema_sd, state=state,
                 model_type=self.cfg.model_type, model_config=config_to_dict(self.cfg.model),
@@ -414,9 +421,14 @@ class _Trainer:
         barrier()
 
 
-def _load_init_weights(model: nn.Module, spec: str, model_type: str) -> None:
-    """``train.init``: weights of a model id, an exported checkpoint or a run folder."""
+def _load_init_weights(model: nn.Module, spec: str, model_type: str) -> dict | None:
+    """``train.init``: weights of a model id, an exported checkpoint or a run folder.
+
+    For an exported model, returns its provenance as the run's checkpoints record it
+    (``init_source``: the id, its weights' sha256 and its card's total steps and
+    seconds); a run folder is followed through its own checkpoints at export time."""
     path = Path(spec)
+    source = None
     if path.is_dir():
         ckpt = load_train_checkpoint(path)
         state, found = ckpt.ema or ckpt.model, ckpt.meta.get("type")
@@ -424,6 +436,10 @@ def _load_init_weights(model: nn.Module, spec: str, model_type: str) -> None:
         sidecar, pinned = resolve(spec)
         exported = load_checkpoint(sidecar, expected_sha256=pinned)
         state, found = exported.state_dict, exported.meta.get("type")
+        card = exported.meta.get("card") or {}
+        source = {"init": spec, "sha256": exported.meta.get("sha256"),
+                  "step": card.get("total_steps", card.get("step")),
+                  "train_seconds": card.get("total_train_seconds", card.get("train_seconds"))}
     if found != model_type:
         raise InputError(f"train.init={spec}: a {found} model cannot initialize a {model_type} run")
     try:
@@ -431,3 +447,4 @@ def _load_init_weights(model: nn.Module, spec: str, model_type: str) -> None:
     except RuntimeError as e:  # other keys or shapes
         raise InputError(f"train.init={spec}: weights do not fit the configured model "
                          f"({str(e).splitlines()[-1].strip()})") from None
+    return source
