@@ -209,11 +209,11 @@ def test_half_precision_codec_round_trips_exactly(tmp_path, models_dir, sample_v
 
 
 def test_a_fine_tuned_export_counts_every_run_in_its_card(tiny, tmp_path, models_dir):
-    def run(name: str, steps: int, init: str = "") -> None:
+    def run(name: str, steps: int, init: str = "", resume: bool = False) -> None:
         cfg = resolve_run_config("train-test-ae", preset="recipe", overrides=[
             f"train.steps={steps}", "train.val_every=0", "train.sample_every=0",
             "train.device=cpu"] + ([f"train.init={init}"] if init else []))
-        fit(cfg, tmp_path / name, train_set=tiny.TinyClips(8))
+        fit(cfg, tmp_path / name, train_set=tiny.TinyClips(8), resume=resume)
 
     run("a", 2)
     run("b", 1, init=str(tmp_path / "a"))
@@ -234,6 +234,11 @@ def test_a_fine_tuned_export_counts_every_run_in_its_card(tiny, tmp_path, models
     card = load_model(export_run(tmp_path / "c", "ae-b", force=True).with_suffix(".json"))[1].meta["card"]
     assert [(c["init"], c["step"]) for c in card["init_chain"]] == [("ae-b", 3)]
     assert card["total_steps"] == 6
+    # ... and a resumed run keeps that record
+    run("c", 4, init="ae-b", resume=True)
+    card = load_model(export_run(tmp_path / "c", "ae-c2").with_suffix(".json"))[1].meta["card"]
+    assert [(c["init"], c["step"]) for c in card["init_chain"]] == [("ae-b", 3)]
+    assert card["total_steps"] == 7
     # a scratch run has no chain
     assert "init_chain" not in load_model(export_run(tmp_path / "a", "ae-a").with_suffix(
         ".json"))[1].meta["card"]
