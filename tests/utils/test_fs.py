@@ -6,7 +6,10 @@ import argparse
 import os
 import signal
 import stat
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -96,3 +99,14 @@ def test_fifo_inputs_are_refused_instead_of_blocking(tmp_path, capsys):
                  ["plot", str(fifo), "-o", str(tmp_path / "x.png")]):
         assert cli_main.main(argv) == 2, argv
         assert "not a regular file" in capsys.readouterr().err
+
+
+def test_a_closed_stdout_pipe_exits_141_without_a_traceback():
+    """`vid1d info X | head -0`: the reader is gone before vid1d writes."""
+    sample = Path(__file__).parents[2] / "src" / "vid1d" / "assets" / "carphone_pristine.mp4"
+    proc = subprocess.Popen([sys.executable, "-m", "vid1d", "info", str(sample)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # long before the interpreter has imported anything
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141
+    assert "Traceback" not in err and "Exception ignored" not in err, err

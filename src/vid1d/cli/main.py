@@ -55,6 +55,15 @@ def _on_sigterm(signum, frame) -> None:
     raise _Terminated
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the flush at exit does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (captured)
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -63,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         rc = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not in the flush at exit
     except _Terminated:
         close_all()
         print("vid1d: terminated", file=sys.stderr)
@@ -77,6 +87,12 @@ def main(argv: list[str] | None = None) -> int:
         close_all()
         print("vid1d: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # stdout's reader went away (`vid1d info X | head -1`): stop quietly, with the
+        # status a shell gives a process killed by SIGPIPE (Python ignores the signal).
+        close_all()
+        _silence_stdout()
+        return 141
     finally:
         signal.signal(signal.SIGTERM, previous)
     return int(rc or 0)
