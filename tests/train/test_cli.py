@@ -228,8 +228,9 @@ def test_a_fine_tuned_export_counts_every_run_in_its_card(tiny, tmp_path, models
     assert [(c["init"], c["step"]) for c in card["init_chain"]] == [("ae-b", 3)]
     assert card["total_steps"] == 6
     assert card["init_chain"][0]["sha256"] == load_model("ae-b")[1].meta["sha256"]
-    # re-exported under the id it started from (re-bundling): the chain is what the run
-    # loaded, not the id's new card (which would count the run twice)
+    # re-exported under the id it started from, twice (re-bundling: the second export
+    # finds the id's card already replaced): the chain is what the run loaded, not the
+    # id's new card (which would count the run twice)
     export_run(tmp_path / "c", "ae-b", force=True)
     card = load_model(export_run(tmp_path / "c", "ae-b", force=True).with_suffix(".json"))[1].meta["card"]
     assert [(c["init"], c["step"]) for c in card["init_chain"]] == [("ae-b", 3)]

@@ -77,8 +77,14 @@ def _init_chain(meta: dict, depth: int = 0) -> list[dict]:
         card = read_sidecar(resolve(spec)[0]).get("card", {})
     except InputError:
         return [{"init": spec}]
-    return [{"init": spec, "step": card.get("total_steps", card.get("step")),
-             "train_seconds": card.get("total_train_seconds", card.get("train_seconds"))}]
+    return [card_provenance(spec, card)]
+
+
+def card_provenance(spec: str, card: dict) -> dict:
+    """A model id's entry in an init chain, from its card: the card's totals where it
+    has them (a fine-tuned model counts every run before it), else its own run's."""
+    return {"init": spec, "step": card.get("total_steps", card.get("step")),
+            "train_seconds": card.get("total_train_seconds", card.get("train_seconds"))}
 
 
 def _store_as(state: dict[str, torch.Tensor], dtype: torch.dtype) -> dict:

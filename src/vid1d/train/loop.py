@@ -55,6 +55,7 @@ from vid1d.train.distributed import (
     wrap,
 )
 from vid1d.train.ema import EMA, full
+from vid1d.train.export import card_provenance
 from vid1d.train.images import save_image_grid
 from vid1d.train.logger import RunLogger
 from vid1d.train.optim import build_optimizer
@@ -436,10 +437,8 @@ def _load_init_weights(model: nn.Module, spec: str, model_type: str) -> dict | N
         sidecar, pinned = resolve(spec)
         exported = load_checkpoint(sidecar, expected_sha256=pinned)
         state, found = exported.state_dict, exported.meta.get("type")
-        card = exported.meta.get("card") or {}
-        source = {"init": spec, "sha256": exported.meta.get("sha256"),
-                  "step": card.get("total_steps", card.get("step")),
-                  "train_seconds": card.get("total_train_seconds", card.get("train_seconds"))}
+        source = {**card_provenance(spec, exported.meta.get("card") or {}),
+                  "sha256": exported.meta.get("sha256")}
     if found != model_type:
         raise InputError(f"train.init={spec}: a {found} model cannot initialize a {model_type} run")
     try:
