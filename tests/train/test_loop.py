@@ -10,6 +10,7 @@ import torch
 from safetensors.torch import load_file
 
 from vid1d.errors import InputError
+from vid1d.models.checkpoint import sha256_file
 from vid1d.train import TrainingDiverged, fit, resolve_run_config
 from vid1d.train.testing import assert_loss_decreases
 
@@ -134,6 +135,44 @@ def test_assert_loss_decreases(tiny):
 
     with pytest.raises(AssertionError, match="not by the factor"):
         assert_loss_decreases(Stuck(tiny.TinyAEConfig()), batch, steps=3)
+
+
+def test_init_runs_read_a_fresh_stretch_of_the_data_and_resume_exactly(tiny, tmp_path,
+                                                                       models_dir):
+    # Every run reads the data stream from position 0 on: a continuation must not replay,
+    # clip for clip, what the runs behind its weights trained on.
+    from vid1d.train.export import export_run
+    from vid1d.train.loop import init_data_offset
+    from vid1d.train.sampler import StepBatchSampler
+
+    first = run(tiny, cfg_for("train.steps=2", "train.ckpt_every=1"), tmp_path / "a")
+    export_run(tmp_path / "a", "tiny-init")
+
+    def state(res) -> dict:  # the checkpoint's record of the data stream
+        path = res.checkpoint.with_name(res.checkpoint.name.replace(".safetensors", ".state.pt"))
+        return torch.load(path, weights_only=True)["data"]
+
+    assert state(first)["offset_steps"] == 0
+    sha = json.loads((models_dir / "tiny-init.json").read_text())["sha256"]
+    offset = init_data_offset(sha)
+    assert offset > 0 and offset % (1 << 16) == 0 and offset == init_data_offset(sha)
+    # a fresh run and a continuation read different clips
+    fresh = list(StepBatchSampler(32, batch_size=8, stop_step=4))
+    assert list(StepBatchSampler(32, batch_size=8, stop_step=4, offset_steps=offset)) != fresh
+
+    cfg = cfg_for("train.steps=4", "train.init=tiny-init", "model.noise=0.1")
+    full = run(tiny, cfg, tmp_path / "full")
+    assert state(full)["offset_steps"] == offset
+    assert f"training clips from step {offset}" in (tmp_path / "full" / "train.log").read_text()
+    run(tiny, cfg, tmp_path / "cut", until=2)
+    resumed = run(tiny, cfg, tmp_path / "cut", resume=True)  # keeps the offset
+    assert state(resumed)["offset_steps"] == offset
+    wf, wr = weights(full), weights(resumed)
+    for k in wf:
+        assert torch.equal(wf[k], wr[k]), k
+    # the same init from a run folder: its checkpoint's sha picks the stretch
+    from_run = run(tiny, cfg_for("train.steps=1", f"train.init={tmp_path / 'a'}"), tmp_path / "r")
+    assert state(from_run)["offset_steps"] == init_data_offset(sha256_file(first.checkpoint))
 
 
 def test_init_from_a_run_or_an_export_starts_from_its_weights(tiny, tmp_path, models_dir):

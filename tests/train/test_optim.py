@@ -105,3 +105,10 @@ def test_sampler_global_indices():
     assert sorted(epochs[0]) == list(range(10)) == sorted(epochs[1]) and epochs[0] != epochs[1]
     assert list(StepBatchSampler(None, batch_size=4, start_step=5, stop_step=6)) == [
         [20, 21, 22, 23]]
+    # an offset shifts the whole stream: step s reads step s + offset's positions
+    assert list(StepBatchSampler(None, batch_size=4, start_step=1, stop_step=3,
+                                 offset_steps=4)) == [[20, 21, 22, 23], [24, 25, 26, 27]]
+    assert list(StepBatchSampler(10, batch_size=5, stop_step=2, seed=3, offset_steps=2)) == \
+        list(shuffled)[2:4]
+    with pytest.raises(ValueError, match="offset_steps"):
+        StepBatchSampler(None, batch_size=4, stop_step=1, offset_steps=-1)

@@ -83,7 +83,9 @@ class TrainConfig:
     # One-DVA stage 2 from stage 1): a model id, an exported checkpoint (.json /
     # .safetensors) or a run folder (its latest EMA weights). Same model type and
     # parameter shapes; model.* options that change no shape (stage, losses) may differ.
-    # Optimizer, schedule and step start fresh. Ignored on --resume.
+    # Optimizer, schedule and step start fresh; the training clips come from a stretch of
+    # the data stream picked by the init weights (vid1d.train.loop.init_data_offset), not
+    # the one the runs behind them read. Ignored on --resume.
     init: str = ""
 
     def __post_init__(self) -> None:

@@ -33,7 +33,7 @@ from torch.distributed.tensor import DTensor
 from torch.utils.data import Dataset
 
 from vid1d.errors import InputError, Vid1dError
-from vid1d.models.checkpoint import load_checkpoint
+from vid1d.models.checkpoint import load_checkpoint, sha256_file
 from vid1d.models.registry import build_model, resolve
 from vid1d.train.checkpoints import (
     TrainCheckpoint,
@@ -142,9 +142,13 @@ class _Trainer:
         # can be re-exported under the same name later (re-bundling), so an export
         # must not look the id up again.
         self.init_source: dict | None = None
+        self.data_offset = 0  # first step of this run's stretch of the data stream
         if ckpt is None and tc.init:
-            self.init_source = _load_init_weights(model, tc.init, cfg.model_type)
-            self.log.note(f"initialized from {tc.init}")
+            self.init_source, init_sha = _load_init_weights(model, tc.init, cfg.model_type)
+            self.data_offset = init_data_offset(init_sha)
+            self.log.note(f"initialized from {tc.init}; training clips from step "
+                          f"{self.data_offset} of the data stream on (chosen by the init "
+                          "weights), not the ones the runs behind them saw")
         self.model = model.to(env.device).train()
         if ckpt is not None:
             self.model.load_state_dict(ckpt.model)
@@ -228,6 +232,7 @@ class _Trainer:
         self.last_train = ckpt.meta.get("metrics", {})
         self.last_val = ckpt.meta.get("val", {})
         self.init_source = ckpt.meta.get("init_source")
+        self.data_offset = int(data.get("offset_steps", 0))
         self.checkpoint = ckpt.weights_path
         self.log.note(f"resumed from {ckpt.weights_path.name} (step {ckpt.step})")
 
@@ -244,7 +249,8 @@ class _Trainer:
         sampler = StepBatchSampler(n_items, batch_size=tc.batch_size,
                                    world_size=env.world_size, rank=env.rank,
                                    accum_steps=tc.accum_steps, start_step=self.step,
-                                   stop_step=self.stop, seed=tc.seed)
+                                   stop_step=self.stop, seed=tc.seed,
+                                   offset_steps=self.data_offset)
         batches = iter(make_loader(self.train_set, sampler, workers=self.cfg.data.workers,
                                    seed=tc.seed, pin_memory=env.device.type == "cuda"))
         sums: dict[str, torch.Tensor] = {}
@@ -409,7 +415,8 @@ class _Trainer:
                      "time": self.elapsed,
                      "data": {"samples_seen": self.step * self.tc.batch_size,
                               "batch_size": self.tc.batch_size,
-                              "world_size": self.env.world_size}}
+                              "world_size": self.env.world_size,
+                              "offset_steps": self.data_offset}}
             meta = {"run_config": self.cfg.to_dict(), "metrics": self.last_train,
                     "val": self.last_val, "train_seconds": round(self.elapsed, 3),
                     "hardware": _hardware(self.env)}
@@ -422,23 +429,25 @@ class _Trainer:
         barrier()
 
 
-def _load_init_weights(model: nn.Module, spec: str, model_type: str) -> dict | None:
+def _load_init_weights(model: nn.Module, spec: str, model_type: str) -> tuple[dict | None, str]:
     """``train.init``: weights of a model id, an exported checkpoint or a run folder.
 
     For an exported model, returns its provenance as the run's checkpoints record it
     (``init_source``: the id, its weights' sha256 and its card's total steps and
-    seconds); a run folder is followed through its own checkpoints at export time."""
+    seconds); a run folder is followed through its own checkpoints at export time.
+    Also returns the sha256 of the weights file read."""
     path = Path(spec)
     source = None
     if path.is_dir():
         ckpt = load_train_checkpoint(path)
         state, found = ckpt.ema or ckpt.model, ckpt.meta.get("type")
+        sha = sha256_file(ckpt.weights_path)
     else:
         sidecar, pinned = resolve(spec)
         exported = load_checkpoint(sidecar, expected_sha256=pinned)
         state, found = exported.state_dict, exported.meta.get("type")
-        source = {**card_provenance(spec, exported.meta.get("card") or {}),
-                  "sha256": exported.meta.get("sha256")}
+        sha = exported.meta["sha256"]  # verified against the weights file on load
+        source = {**card_provenance(spec, exported.meta.get("card") or {}), "sha256": sha}
     if found != model_type:
         raise InputError(f"train.init={spec}: a {found} model cannot initialize a {model_type} run")
     try:
@@ -446,4 +455,15 @@ def _load_init_weights(model: nn.Module, spec: str, model_type: str) -> dict | N
     except RuntimeError as e:  # other keys or shapes
         raise InputError(f"train.init={spec}: weights do not fit the configured model "
                          f"({str(e).splitlines()[-1].strip()})") from None
-    return source
+    return source, sha
+
+
+def init_data_offset(sha256: str) -> int:
+    """Where a ``train.init`` run starts reading the data stream, in steps.
+
+    Every run reads sample positions from 0 on, so a continuation would replay, clip
+    for clip, the data that the runs behind its weights already trained on. It starts
+    instead at a block of 2**16 steps picked by the init weights' sha256: a fresh
+    stretch, the same one for every run from the same weights (recipe A/B tests see
+    the same clips), recorded in the checkpoints for an exact resume."""
+    return (int(sha256[:6], 16) + 1) << 16

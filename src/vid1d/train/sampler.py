@@ -11,6 +11,11 @@ for a finite dataset it maps through a per-epoch permutation seeded by
 Because ``vid1d.data`` datasets are pure functions of their index, this makes
 data parallelism exact (N ranks see exactly the samples one process would) and
 resuming exact (restarting at step ``k`` needs nothing but ``k``).
+
+``offset_steps`` shifts the whole stream: step ``s`` reads the positions of step
+``s + offset_steps``. A run started from trained weights (``train.init``) uses it to
+read a stretch of the data that the runs behind those weights did not (every run
+otherwise starts at position 0), see :func:`vid1d.train.loop.init_data_offset`.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ class StepBatchSampler(Sampler[list[int]]):
 
     def __init__(self, num_items: int | None, *, batch_size: int, world_size: int = 1,
                  rank: int = 0, accum_steps: int = 1, start_step: int = 0, stop_step: int,
-                 seed: int = 0, shuffle: bool = True):
+                 seed: int = 0, shuffle: bool = True, offset_steps: int = 0):
         if num_items is not None and num_items < 1:
             raise ValueError("the dataset is empty")
         self.n = num_items
@@ -42,6 +47,9 @@ class StepBatchSampler(Sampler[list[int]]):
         self.rank, self.accum = rank, accum_steps
         self.start, self.stop = start_step, stop_step
         self.seed, self.shuffle = seed, shuffle
+        if offset_steps < 0:
+            raise ValueError("offset_steps must be >= 0")
+        self.offset = offset_steps
         self._epoch, self._perm = -1, torch.empty(0, dtype=torch.int64)
 
     def dataset_index(self, position: int) -> int:
@@ -57,7 +65,7 @@ class StepBatchSampler(Sampler[list[int]]):
 
     def step_indices(self, step: int) -> list[int]:
         """This rank's ``L`` dataset indices for optimizer step ``step``."""
-        first = step * self.batch_size + self.rank * self.local
+        first = (step + self.offset) * self.batch_size + self.rank * self.local
         return [self.dataset_index(first + j) for j in range(self.local)]
 
     def __iter__(self) -> Iterator[list[int]]:
