@@ -33,7 +33,7 @@ from torch.distributed.tensor import DTensor
 from torch.utils.data import Dataset
 
 from vid1d.errors import InputError, Vid1dError
-from vid1d.models.checkpoint import load_checkpoint, sha256_file
+from vid1d.models.checkpoint import load_checkpoint
 from vid1d.models.registry import build_model, resolve
 from vid1d.train.checkpoints import (
     TrainCheckpoint,
@@ -440,14 +440,13 @@ def _load_init_weights(model: nn.Module, spec: str, model_type: str) -> tuple[di
     source = None
     if path.is_dir():
         ckpt = load_train_checkpoint(path)
-        state, found = ckpt.ema or ckpt.model, ckpt.meta.get("type")
-        sha = sha256_file(ckpt.weights_path)
+        meta, state = ckpt.meta, ckpt.ema or ckpt.model
     else:
         sidecar, pinned = resolve(spec)
         exported = load_checkpoint(sidecar, expected_sha256=pinned)
-        state, found = exported.state_dict, exported.meta.get("type")
-        sha = exported.meta["sha256"]  # verified against the weights file on load
-        source = {**card_provenance(spec, exported.meta.get("card") or {}), "sha256": sha}
+        meta, state = exported.meta, exported.state_dict
+        source = {**card_provenance(spec, meta.get("card") or {}), "sha256": meta["sha256"]}
+    found, sha = meta.get("type"), meta["sha256"]  # both loads verify it against the weights
     if found != model_type:
         raise InputError(f"train.init={spec}: a {found} model cannot initialize a {model_type} run")
     try:
