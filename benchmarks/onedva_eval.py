@@ -6,7 +6,8 @@
 Evaluation clips: from every video in ``--videos``, the first ``--clips-per-video``
 non-overlapping 17-frame clips, area-downscaled to cover 64×112 (112×64 for
 portrait video) and centre-cropped to it — the shapes the small
-models train on. Measured, all in one run:
+models train on; with ``--scale native``, centre crops of that shape at the videos' own
+resolution instead, the scale of the training crops. Measured, all in one run:
 
 1. reconstruction PSNR/SSIM (LPIPS when $VID1D_LPIPS_WEIGHTS is set) of One-DVA
    (100% 1D latents, 1 Euler step) vs the 3D causal-CNN baseline at the same
@@ -44,7 +45,11 @@ FRACTIONS = [0.0, 0.125, 0.25, 0.5, 0.75, 1.0]
 STEPS = [1, 4, 8, 25]
 
 
-def load_clips(folder: Path, per_video: int, frames: int = 17, short: int = 64, long: int = 112):
+def load_clips(folder: Path, per_video: int, frames: int = 17, short: int = 64, long: int = 112,
+               scale: str = "cover"):
+    """``scale="cover"``: the whole frame area-downscaled to cover 64×112, then centre-cropped;
+    ``"native"``: a centre crop at the video's own resolution (scaled up only where a frame
+    is smaller than the crop), the scale of the training crops."""
     clips = []
     for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_EXTS):
         with open_video(path) as r:
@@ -54,6 +59,8 @@ def load_clips(folder: Path, per_video: int, frames: int = 17, short: int = 64, 
                 _, T, H, W = chunk.shape
                 th, tw = (short, long) if W >= H else (long, short)
                 s = max(th / H, tw / W)  # cover th × tw, then centre-crop
+                if scale == "native":
+                    s = max(s, 1.0)
                 x = F.interpolate(chunk.transpose(0, 1), size=(max(th, round(H * s)),
                                                                max(tw, round(W * s))),
                                   mode="area").transpose(0, 1)  # (3, T, h, w)
@@ -79,14 +86,18 @@ def main() -> None:
     ap.add_argument("--baseline", default="cnn3d-small", help="'' to skip the baseline")
     ap.add_argument("--videos", default="../shared/data/videos")
     ap.add_argument("--clips-per-video", type=int, default=3)
+    ap.add_argument("--scale", choices=["cover", "native"], default="cover",
+                    help="clips: whole frames downscaled to 64×112 (cover), or centre crops at "
+                         "the video's resolution (native, the training crops' scale)")
     ap.add_argument("--out", default="docs/results/onedva")
     args = ap.parse_args()
     torch.manual_seed(0)
     model, ckpt = load_model(args.model)
-    clips = load_clips(Path(args.videos), args.clips_per_video)
+    clips = load_clips(Path(args.videos), args.clips_per_video, scale=args.scale)
     print(f"{len(clips)} clips of {tuple(clips[0]['video'].shape)}")
     res = {"date": utc_now(), "machine": machine_info(), "model": args.model,
-           "model_card": ckpt.meta.get("card", {}), "clips": [c["name"] for c in clips]}
+           "model_card": ckpt.meta.get("card", {}), "clips": [c["name"] for c in clips],
+           "scale": args.scale}
 
     # 1 + 5: full-length reconstruction and timing
     rows, enc_t, dec_t = [], [], []
@@ -207,6 +218,8 @@ def main() -> None:
     cmd = ["python", "benchmarks/onedva_eval.py", f"--model {args.model}",
            f"--baseline {args.baseline or chr(39) * 2}", f"--videos {args.videos}",
            f"--clips-per-video {args.clips_per_video}"]
+    if args.scale != "cover":
+        cmd.append(f"--scale {args.scale}")
     if args.out != ap.get_default("out"):
         cmd.append(f"--out {args.out}")
     md = _markdown(res, " ".join(cmd), png.name)
@@ -253,7 +266,9 @@ def _markdown(r: dict, cmd: str, png: str) -> str:
     m = r["machine"]
     lines = [f"# One-DVA reconstruction ({r['date'][:10]})", "",
              f"Command: `{cmd}`  ", f"Machine: {m['cpu']} ({m['cpu_count']} cores), torch "
-             f"{m['torch']}; {len(r['clips'])} clips of 17 frames (64×112 / 112×64).", "",
+             f"{m['torch']}; {len(r['clips'])} clips of 17 frames (64×112 / 112×64"
+             + ("; centre crops at each video's own resolution" if r.get("scale") == "native" else "")
+             + ").", "",
              "| model | PSNR (dB) | SSIM | encode s/clip | decode s/clip |", "|---|---|---|---|---|",
              f"| {r['model']} (100% 1D, 1 step) | {r['onedva']['psnr']:.2f} | {r['onedva']['ssim']:.4f} "
              f"| {r['onedva']['encode_s_per_clip']:.3f} | {r['onedva']['decode_s_per_clip_1step']:.3f} |"]
