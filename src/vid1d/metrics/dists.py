@@ -36,7 +36,7 @@ from torch import Tensor, nn
 from vid1d.errors import InputError
 from vid1d.metrics._checks import check_pair
 from vid1d.metrics.backbones import VGG16_CHANNELS, VGG16Features
-from vid1d.metrics.weights import check_tensors, file_sha256, read_safetensors, resolve_weights
+from vid1d.metrics.weights import load_checked, read_metric_weights, weights_tag
 
 STAGE_CHANNELS = (3, *VGG16_CHANNELS)  # stage 0 is the image itself
 C1 = C2 = 1e-6
@@ -71,15 +71,8 @@ class DISTS(nn.Module):
         Raises :class:`InputError` (with instructions) if no file is given or found,
         and if tensor names or shapes are wrong.
         """
-        p = resolve_weights(path, "dists")
-        tensors, meta = read_safetensors(p, "dists")
-        if meta.get("vid1d_format", "dists") != "dists":
-            raise InputError(f"{p}: a {meta['vid1d_format']!r} weight file, not DISTS weights")
-        model = cls()
-        check_tensors(tensors, model.expected_shapes(), f"DISTS weights {p}")
-        model.load_state_dict(tensors)
-        model.weights_sha256 = file_sha256(p)
-        return model
+        p, tensors, _ = read_metric_weights(path, "dists")
+        return load_checked(cls(), tensors, p, f"DISTS weights {p}")
 
     def expected_shapes(self) -> dict[str, tuple[int, ...]]:
         """``{tensor name: shape}`` of a weight file."""
@@ -88,8 +81,7 @@ class DISTS(nn.Module):
     @property
     def version(self) -> str:
         """E.g. ``"vid1d DISTS sha256:0123456789ab"`` (for result files)."""
-        w = f"sha256:{self.weights_sha256[:12]}" if self.weights_sha256 else "unloaded random weights"
-        return f"vid1d DISTS {w}"
+        return f"vid1d DISTS {weights_tag(self.weights_sha256)}"
 
     def forward(self, x: Tensor, y: Tensor) -> Tensor:
         """DISTS of frames ``(N, 3, H, W)`` in [0, 1] -> ``(N,)`` (lower = more similar).

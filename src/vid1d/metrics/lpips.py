@@ -42,7 +42,7 @@ from vid1d.metrics.backbones import (
     AlexNetFeatures,
     VGG16Features,
 )
-from vid1d.metrics.weights import check_tensors, file_sha256, read_safetensors, resolve_weights
+from vid1d.metrics.weights import load_checked, read_metric_weights, weights_tag
 
 Net = Literal["vgg", "alex"]
 MIN_SIDE = {"vgg": 16, "alex": 31}
@@ -94,20 +94,13 @@ class LPIPS(nn.Module):
         Raises :class:`InputError` (with instructions) if no file is given or found,
         and if tensor names or shapes are wrong, or the backbone is not ``net``.
         """
-        p = resolve_weights(path, "lpips")
-        tensors, meta = read_safetensors(p, "lpips")
-        if meta.get("vid1d_format", "lpips") != "lpips":
-            raise InputError(f"{p}: a {meta['vid1d_format']!r} weight file, not LPIPS weights")
+        p, tensors, meta = read_metric_weights(path, "lpips")
         file_net = meta.get("net") or _infer_net(tensors)
         if file_net not in MIN_SIDE:
             raise InputError(f"LPIPS weights {p}: cannot tell the backbone (vgg or alex)")
         if net is not None and net != file_net:
             raise InputError(f"LPIPS weights {p} are for net={file_net!r}, not {net!r}")
-        model = cls(file_net)
-        check_tensors(tensors, model.expected_shapes(), f"LPIPS weights {p}")
-        model.load_state_dict(tensors)
-        model.weights_sha256 = file_sha256(p)
-        return model
+        return load_checked(cls(file_net), tensors, p, f"LPIPS weights {p}")
 
     def expected_shapes(self) -> dict[str, tuple[int, ...]]:
         """``{tensor name: shape}`` of a weight file for this backbone."""
@@ -116,8 +109,7 @@ class LPIPS(nn.Module):
     @property
     def version(self) -> str:
         """E.g. ``"vid1d LPIPS-vgg v0.1 sha256:0123456789ab"`` (for result files)."""
-        w = f"sha256:{self.weights_sha256[:12]}" if self.weights_sha256 else "unloaded random weights"
-        return f"vid1d LPIPS-{self.net} v0.1 {w}"
+        return f"vid1d LPIPS-{self.net} v0.1 {weights_tag(self.weights_sha256)}"
 
     def forward(self, x: Tensor, y: Tensor) -> Tensor:
         """LPIPS of frames ``(N, 3, H, W)`` in [0, 1] -> ``(N,)`` (lower = more similar).

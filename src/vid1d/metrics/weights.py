@@ -101,3 +101,29 @@ def check_tensors(
 
 def _short(keys: list[str], n: int = 5) -> str:
     return ", ".join(keys[:n]) + (f" (+{len(keys) - n} more)" if len(keys) > n else "")
+
+
+def read_metric_weights(path: str | os.PathLike | None,
+                        metric: str) -> tuple[Path, dict[str, Tensor], dict[str, str]]:
+    """Resolve, read and tag-check a metric's weight file: ``(path, tensors, metadata)``.
+    A file tagged for another metric (``vid1d_format``) is an InputError."""
+    p = resolve_weights(path, metric)
+    tensors, meta = read_safetensors(p, metric)
+    if meta.get("vid1d_format", metric) != metric:
+        raise InputError(f"{p}: a {meta['vid1d_format']!r} weight file, not {metric.upper()} weights")
+    return p, tensors, meta
+
+
+def load_checked(model: torch.nn.Module, tensors: dict[str, Tensor], path: Path, what: str):
+    """Load ``tensors`` into ``model`` after :func:`check_tensors` against its own state
+    (names, shapes, finite values); record the file's sha256 as ``model.weights_sha256``."""
+    check_tensors(tensors, {k: tuple(v.shape) for k, v in model.state_dict().items()}, what)
+    model.load_state_dict(tensors)
+    model.weights_sha256 = file_sha256(path)
+    return model
+
+
+def weights_tag(sha256: str | None) -> str:
+    """``"sha256:0123456789ab"`` for result files, or that the weights are random."""
+    return f"sha256:{sha256[:12]}" if sha256 else "unloaded random weights"
+
