@@ -69,6 +69,13 @@ def test_info_on_folders(tmp_path, capsys):
     assert "no such file or directory" in _one_line_error(capsys, "info")
 
 
+def test_info_on_a_v1d_file_that_is_not_a_stream(tmp_path, capsys):
+    """A .v1d name without the magic bytes is said to be no bitstream, not 'no video'."""
+    (tmp_path / "notes.v1d").write_text("hello\n")
+    assert main(["info", str(tmp_path / "notes.v1d")]) == 2
+    assert "not a .v1d bitstream" in _one_line_error(capsys, "info")
+
+
 def test_inputs_that_are_fifos_are_refused(sample_video, tmp_path, capsys):
     """Reading a FIFO once waited for a writer forever."""
     fifo = tmp_path / "fifo"

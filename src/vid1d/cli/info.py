@@ -81,20 +81,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         with open(path, "rb") as f:
             stream = f.read(len(MAGIC)) == MAGIC
+    if not stream and path.is_file() and path.suffix.lower() == ".v1d":
+        raise InputError(f"{path}: not a .v1d bitstream (it does not start with the vid1d magic bytes)")
     if args.frames and not stream:
         raise InputError(f"{path}: --frames lists the frames of a .v1d bitstream, not of a video")
     print(describe_bitstream(path, frames=args.frames) if stream else describe_video(path, args))
-    return 0
-    if not path.exists():
-        raise InputError(f"{path}: no such file or directory")
-    if not path.is_file():
-        raise InputError(f"{path}: not a regular file (nor a folder of PNG frames)")
-    with open(path, "rb") as f:
-        head = f.read(len(MAGIC))
-    if head == MAGIC:
-        print(describe_bitstream(path, frames=args.frames))
-    elif args.frames:
-        raise InputError(f"{path}: --frames lists the frames of a .v1d bitstream, not of a video")
-    else:
-        print(describe_video(path, args))
     return 0
