@@ -104,6 +104,22 @@ def test_a_failed_sidecar_leaves_no_orphan_weights(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_the_same_weights_save_to_the_same_bytes_in_every_process(tmp_path):
+    """safetensors writes its metadata map in an order that changes between processes;
+    with more than one key, exporting the same weights twice gave two sha256 values."""
+    import subprocess
+    import sys
+
+    code = ("import sys, torch; from vid1d.models.checkpoint import save_checkpoint; "
+            "save_checkpoint(sys.argv[1], {'w': torch.arange(6.0), 'b': torch.ones(2)}, "
+            "model_type='x', config={})")
+    shas = set()
+    for i in range(3):
+        subprocess.run([sys.executable, "-c", code, str(tmp_path / f"m{i}")], check=True)
+        shas.add(json.loads((tmp_path / f"m{i}.json").read_text())["sha256"])
+    assert len(shas) == 1
+
+
 def test_a_folder_name_is_not_a_checkpoint():
     for bad in (".", "..", "./"):
         with pytest.raises(InputError, match="not a checkpoint"):

@@ -71,7 +71,10 @@ def save_checkpoint(path: str | os.PathLike, state_dict: dict[str, torch.Tensor]
     # The sidecar text is made (and can fail, e.g. on a value JSON cannot hold) before
     # the weights are renamed into place: a failure leaves neither file, not an orphan.
     with atomic_path(weights) as tmp:
-        save_file(tensors, str(tmp), metadata={"format": "pt", "model_type": model_type})
+        # One metadata key: safetensors writes its metadata map in hash order, which
+        # varies between processes, so two keys made the same weights hash differently
+        # from one export to the next. The model type lives in the sidecar.
+        save_file(tensors, str(tmp), metadata={"format": "pt"})
         meta = {
             "type": model_type,
             "config": config,
