@@ -6,7 +6,8 @@
 
 A run's logged validation PSNR is one number over a mix of sources (held-out video crops
 and synthetic camera motion over held-out stills). When it moves, this says on which
-clips: it rebuilds the run's validation set from its ``config.yaml`` (same clips, same
+clips: it rebuilds the run's validation set from its config (``config.json``, or the
+``config.yaml`` that the run logs in docs/results/ keep; same clips, same
 order as the training loop's ``val_samples``), runs each model's own
 ``validation_metrics`` on every clip alone, and reports PSNR per clip and per source
 (mean of per-clip PSNR, and PSNR of the mean MSE). Models: ids or ``name=path`` pairs.
