@@ -51,8 +51,18 @@ def macs_per_pixel(model: torch.nn.Module, height: int, width: int, quality: flo
 
     x = torch.rand(1, 3, height, width)
     _, _, state = model.compress_frame(x, None, quality)
-    with FlopCounterMode(display=False) as counter:
-        model.compress_frame(x, state, quality)
+    # The counter's module tracker hooks every module input that requires grad, and under
+    # no_grad a view of a parameter (the non-AR prior's position embeddings) still does,
+    # with no grad_fn to hook: count with the parameters frozen.
+    frozen = [p for p in model.parameters() if p.requires_grad]
+    try:
+        for p in frozen:
+            p.requires_grad_(False)
+        with FlopCounterMode(display=False) as counter:
+            model.compress_frame(x, state, quality)
+    finally:
+        for p in frozen:
+            p.requires_grad_(True)
     return counter.get_total_flops() / 2 / (height * width)
 
 
