@@ -3,11 +3,13 @@
     python benchmarks/gvc1d_ablation.py --preset small --steps 700 --jobs 2 \
         --data ../shared/data/videos --train-arg data.frames=3 --train-arg train.batch_size=4 \
         --eval-input src/vid1d/assets/carphone_pristine.mp4 --eval-input ../shared/data/videos/tree.avi \
-        --frames 8 --runs runs/ablation-small --out docs/results/gvc1d_ablation_small
+        --eval-input /tmp/bigbuckbunny_320x180.y4m --frames 8 --precision float32 \
+        --runs runs/ablation-small --out docs/results/gvc1d_ablation_small
 
 For every variant: ``vid1d train gvc1d`` with identical data, seed and steps (``--jobs``
-runs in parallel, one torch thread each, logs in RUN/train.log), ``vid1d export``, then
-an RD curve per evaluation clip from real bitstreams (vid1d.eval.learned), and against
+runs in parallel, one torch thread each, logs in RUN.train.log), ``vid1d export``, then
+an RD curve per evaluation clip from real bitstreams (``vid1d eval``, also ``--jobs`` at
+a time, in ``--precision``; RD files in RUN/eval/), and against
 the anchor (``--default``): BD-rate on PSNR and MS-SSIM (needs curves whose quality rises
 strictly with rate and overlaps the anchor's) and BD-PSNR (needs only overlapping rates),
 per clip and averaged over the clips where defined. Variants whose config equals an
@@ -28,11 +30,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
-import torch
-
-from vid1d.eval.learned import run_learned
+from vid1d.codec import DEFAULT_PRECISION, PRECISIONS
 from vid1d.eval.plot import plot_rd
 from vid1d.eval.provenance import machine_info, utc_now, write_result
+from vid1d.eval.rd import load_rd
 from vid1d.metrics import bd_psnr, bd_rate
 from vid1d.models.gvc1d import PRESETS, ablation_variant
 from vid1d.train.checkpoints import latest_step
@@ -89,6 +90,30 @@ def train_all(args, runs: list[str], env: dict) -> None:
         list(pool.map(one, todo))
 
 
+def evaluate_all(args, runs: list[str], inputs: list[str], env: dict) -> dict[str, list[dict]]:
+    """Export each run and code every input with ``vid1d eval`` (real bitstreams),
+    ``args.jobs`` runs at a time; returns run -> one RD record per input."""
+    threads = max(1, (os.cpu_count() or 1) // args.jobs)
+
+    def one(v: str) -> list[dict]:
+        run, model_id = Path(args.runs) / v, f"ablation-{v}"
+        subprocess.run([sys.executable, "-m", "vid1d", "export", str(run), "-o", model_id,
+                        "--force"], check=True, env=env, stdout=subprocess.DEVNULL)
+        cmd = [sys.executable, "-m", "vid1d", "eval", *inputs, "--codecs", model_id,
+               "--anchor", model_id, "--frames", str(args.frames), "--no-vmaf",
+               "--precision", args.precision, "-o", str(run / "eval")]
+        if args.qualities:
+            cmd += ["--qualities", args.qualities]
+        print(f"[ablation] evaluating {v}", flush=True)
+        with open(f"{run}.eval.log", "w") as log:
+            subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT,
+                           env={**env, "OMP_NUM_THREADS": str(threads)})
+        return [load_rd(run / "eval" / f"{Path(clip).stem}__{model_id}.json") for clip in inputs]
+
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        return dict(zip(runs, pool.map(one, runs), strict=True))
+
+
 def compare(anchor: dict, rd: dict) -> dict:
     """BD figures of ``rd`` against ``anchor`` (same clip); a string says why one is undefined."""
     a, t = anchor["points"], rd["points"]
@@ -119,6 +144,8 @@ def main() -> None:
     ap.add_argument("--eval-input", action="append", default=None,
                     help="evaluation clip (repeatable; default: the bundled carphone sample)")
     ap.add_argument("--frames", type=int, default=16)
+    ap.add_argument("--precision", default=DEFAULT_PRECISION, choices=PRECISIONS,
+                    help="coding precision of the RD points (see vid1d encode --help)")
     ap.add_argument("--qualities", default=None,
                     help="comma-separated qualities to code (default: the model's 5-point ladder)")
     ap.add_argument("--variants", default=",".join(TABLE2 + TABLE3))
@@ -128,7 +155,6 @@ def main() -> None:
     args = ap.parse_args()
     if args.jobs < 1:
         ap.error("--jobs must be >= 1")
-    qualities = [float(q) for q in args.qualities.split(",")] if args.qualities else None
     inputs = args.eval_input or ["src/vid1d/assets/carphone_pristine.mp4"]
     variants = args.variants.split(",")
     if args.default not in variants:
@@ -138,15 +164,7 @@ def main() -> None:
     env = {**os.environ, "VID1D_MODELS": str(models)}
     train_all(args, sorted(set(uses.values()), key=variants.index), env)
 
-    os.environ["VID1D_MODELS"] = str(models)
-    torch.set_num_threads(os.cpu_count() or 1)
-    rds: dict[str, list[dict]] = {}
-    for v in dict.fromkeys(uses.values()):
-        model_id = f"ablation-{v}"
-        subprocess.run([sys.executable, "-m", "vid1d", "export", str(Path(args.runs) / v), "-o",
-                        model_id, "--force"], check=True, env=env, stdout=subprocess.DEVNULL)
-        rds[v] = [run_learned(model_id, clip, qualities=qualities, frames=args.frames,
-                              metrics=("psnr", "ms_ssim"), complexity=False) for clip in inputs]
+    rds = evaluate_all(args, list(dict.fromkeys(uses.values())), inputs, env)
     anchor = rds[uses[args.default]]
     rows = []
     for v in variants:
@@ -166,7 +184,7 @@ def main() -> None:
 
     meta = {"command": "python " + " ".join(sys.argv), "date": utc_now(),
             "machine": machine_info(), "preset": args.preset, "steps": args.steps,
-            "train_args": args.train_arg, "frames": args.frames, "anchor": args.default,
+            "train_args": args.train_arg, "frames": args.frames, "precision": args.precision, "anchor": args.default,
             "inputs": inputs, "rows": rows}
     n = len(inputs)
 
@@ -183,7 +201,7 @@ def main() -> None:
     lines = [f"# GVC1D ablations at preset `{args.preset}`, {args.steps} steps each", "",
              f"- Command: `{meta['command']}`", f"- Date: {meta['date']}; machine: "
              f"{meta['machine']['cpu']}, {meta['machine']['cpu_count']} CPUs",
-             f"- Anchor: `{args.default}`; {args.frames} frames of: "
+             f"- Anchor: `{args.default}`; {args.frames} frames ({args.precision} coding) of: "
              + ", ".join(Path(c).stem for c in inputs),
              "- BD columns: mean over the clips where the figure is defined (count in brackets); "
              "BD-rate < 0 and BD-PSNR > 0 favour the variant. Plots: "
