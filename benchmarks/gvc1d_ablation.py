@@ -3,18 +3,20 @@
     python benchmarks/gvc1d_ablation.py --preset small --steps 700 --jobs 2 \
         --data ../shared/data/videos --train-arg data.frames=3 --train-arg train.batch_size=4 \
         --eval-input src/vid1d/assets/carphone_pristine.mp4 --eval-input ../shared/data/videos/tree.avi \
-        --eval-input /tmp/bigbuckbunny_320x180.y4m --frames 8 --precision float32 \
+        --eval-input /tmp/bigbuckbunny_320x180.y4m --frames 8 --precision float32 --seeds 1 \
         --runs runs/ablation-small --out docs/results/gvc1d_ablation_small
 
 For every variant: ``vid1d train gvc1d`` with identical data, seed and steps (``--jobs``
 runs in parallel, one torch thread each, logs in RUN.train.log), ``vid1d export``, then
 an RD curve per evaluation clip from real bitstreams (``vid1d eval``, also ``--jobs`` at
-a time, in ``--precision``; RD files in RUN/eval/), and against
+a time, in ``--precision``; RD files in RUN/eval-*/, reused while newer than the
+run's checkpoint), and against
 the anchor (``--default``): BD-rate on PSNR and MS-SSIM (needs curves whose quality rises
 strictly with rate and overlaps the anchor's) and BD-PSNR (needs only overlapping rates),
 per clip and averaged over the clips where defined. Variants whose config equals an
 earlier one's (at ``small``, ``16x8`` is the default) reuse its run.
-Token-size variants are given as NxC; the paper's 16x32 ... 64x16 around its 32x16
+``--seeds`` adds replicates of the anchor with other init and data seeds: their
+figures are what training noise alone moves. Token-size variants are given as NxC; the paper's 16x32 ... 64x16 around its 32x16
 default become, around ``small``'s 16x8: 8x16, 8x32, 16x8, 16x16, 32x8.
 Writes OUT.{md,json} and one RD plot per clip, OUT_<clip>.png. Runs that have a
 checkpoint are not trained again, so a second call only re-evaluates.
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -44,9 +47,13 @@ BD_KEYS = ("bd_rate_psnr", "bd_rate_ms_ssim", "bd_psnr")
 
 
 def overrides(preset: str, variant: str) -> list[str]:
-    base, cfg = PRESETS[preset], ablation_variant(PRESETS[preset], variant)
+    """The run's config overrides; a ``-seedN`` suffix (a replicate) sets the init and
+    data seeds."""
+    name, seed = re.fullmatch(r"(.+?)(?:-seed(\d+))?", variant).groups()
+    base, cfg = PRESETS[preset], ablation_variant(PRESETS[preset], name)
     return [f"model.{k}={v}" for k, v in asdict(cfg).items()
-            if v != getattr(base, k) and not isinstance(v, tuple)]
+            if v != getattr(base, k) and not isinstance(v, tuple)] + \
+        ([f"train.seed={seed}", f"data.seed={seed}"] if seed else [])
 
 
 def plan_runs(preset: str, variants: list[str], anchor: str) -> dict[str, str]:
@@ -97,18 +104,22 @@ def evaluate_all(args, runs: list[str], inputs: list[str], env: dict) -> dict[st
 
     def one(v: str) -> list[dict]:
         run, model_id = Path(args.runs) / v, f"ablation-{v}"
-        subprocess.run([sys.executable, "-m", "vid1d", "export", str(run), "-o", model_id,
-                        "--force"], check=True, env=env, stdout=subprocess.DEVNULL)
-        cmd = [sys.executable, "-m", "vid1d", "eval", *inputs, "--codecs", model_id,
-               "--anchor", model_id, "--frames", str(args.frames), "--no-vmaf",
-               "--precision", args.precision, "-o", str(run / "eval")]
-        if args.qualities:
-            cmd += ["--qualities", args.qualities]
-        print(f"[ablation] evaluating {v}", flush=True)
-        with open(f"{run}.eval.log", "w") as log:
-            subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT,
-                           env={**env, "OMP_NUM_THREADS": str(threads)})
-        return [load_rd(run / "eval" / f"{Path(clip).stem}__{model_id}.json") for clip in inputs]
+        out = run / f"eval-{args.frames}f-{args.precision}-q{args.qualities or 'default'}"
+        files = [out / f"{Path(clip).stem}__{model_id}.json" for clip in inputs]
+        ckpt = run / "checkpoints" / "latest"
+        if not all(f.exists() and f.stat().st_mtime > ckpt.stat().st_mtime for f in files):
+            subprocess.run([sys.executable, "-m", "vid1d", "export", str(run), "-o", model_id,
+                            "--force"], check=True, env=env, stdout=subprocess.DEVNULL)
+            cmd = [sys.executable, "-m", "vid1d", "eval", *inputs, "--codecs", model_id,
+                   "--anchor", model_id, "--frames", str(args.frames), "--no-vmaf",
+                   "--precision", args.precision, "-o", str(out)]
+            if args.qualities:
+                cmd += ["--qualities", args.qualities]
+            print(f"[ablation] evaluating {v}", flush=True)
+            with open(f"{run}.eval.log", "w") as log:
+                subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT,
+                               env={**env, "OMP_NUM_THREADS": str(threads)})
+        return [load_rd(f) for f in files]
 
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         return dict(zip(runs, pool.map(one, runs), strict=True))
@@ -150,6 +161,9 @@ def main() -> None:
                     help="comma-separated qualities to code (default: the model's 5-point ladder)")
     ap.add_argument("--variants", default=",".join(TABLE2 + TABLE3))
     ap.add_argument("--default", default="mem-1d", help="the anchor variant")
+    ap.add_argument("--seeds", default="",
+                    help="comma-separated seeds of extra anchor runs (rows ANCHOR-seedN): how far "
+                         "the figures move with the training seed alone")
     ap.add_argument("--runs", default="runs/ablation")
     ap.add_argument("--out", default="docs/results/gvc1d_ablation")
     args = ap.parse_args()
@@ -159,6 +173,7 @@ def main() -> None:
     variants = args.variants.split(",")
     if args.default not in variants:
         variants.append(args.default)
+    variants += [f"{args.default}-seed{int(s)}" for s in args.seeds.split(",") if s]
     uses = plan_runs(args.preset, variants, args.default)
     models = Path(args.runs) / "models"
     env = {**os.environ, "VID1D_MODELS": str(models)}

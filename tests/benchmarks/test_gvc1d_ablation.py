@@ -17,6 +17,9 @@ def test_variants_with_the_anchors_config_reuse_its_run(load_benchmark):
     tiny = abl.plan_runs("tiny", abl.TABLE2 + abl.TABLE3, "mem-1d")
     assert tiny["16x8"] == "16x8"  # tiny's default is 4x4
     assert abl.overrides("small", "no-ar") == ["model.ar=False", "model.memory=none"]
+    # a replicate of the anchor: its own run, other seeds
+    assert abl.overrides("small", "mem-1d-seed3") == ["train.seed=3", "data.seed=3"]
+    assert abl.plan_runs("small", ["mem-1d-seed3"], "mem-1d") == {"mem-1d-seed3": "mem-1d-seed3"}
 
 
 def test_bd_figures_and_why_they_are_undefined(load_benchmark):
@@ -58,8 +61,13 @@ def test_tiny_end_to_end(tmp_path, sample_video, monkeypatch, capsys, load_bench
     md = Path(f"{out}.md").read_text()
     assert "| no-ar | ar=False memory=none |" in md and "| mem-1d | (default) |" in md
     assert Path(f"{out}_carphone_pristine.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    # both runs are at their last step: a second call trains nothing, only re-evaluates
+    # both runs are at their last step and their RD files are newer: a second call
+    # neither trains nor codes again
     assert abl.finished_step(runs / "no-ar") == 2 and abl.finished_step(runs / "8x16") == 0
     monkeypatch.setattr(abl.subprocess, "run", lambda *a, **k: (_ for _ in ()).throw(
-        AssertionError("trained again")))
-    abl.train_all(abl.argparse.Namespace(runs=str(runs), steps=2, jobs=2), ["no-ar", "mem-1d"], {})
+        AssertionError("ran again")))
+    args = abl.argparse.Namespace(runs=str(runs), steps=2, jobs=2, frames=2, precision="float64",
+                                  qualities="0,2,4,7")
+    abl.train_all(args, ["no-ar", "mem-1d"], {})
+    rds = abl.evaluate_all(args, ["no-ar", "mem-1d"], [str(sample_video)], {})
+    assert rds["no-ar"][0]["points"][0]["bpp"] == rows["no-ar"]["clips"][0]["points"][0]["bpp"]
