@@ -79,8 +79,8 @@ def finished_step(run: Path) -> int:
 
 def train_all(args, runs: list[str], env: dict) -> None:
     """Train (or resume) the runs not yet at ``args.steps``, ``args.jobs`` at a time."""
-    threads = max(1, (os.cpu_count() or 1) // args.jobs)
     todo = [v for v in runs if finished_step(Path(args.runs) / v) < args.steps]
+    threads = max(1, (os.cpu_count() or 1) // max(1, min(args.jobs, len(todo))))
 
     def one(v: str) -> None:
         run = Path(args.runs) / v
