@@ -229,6 +229,13 @@ def main() -> None:
             config += f" — same run as `{r['run']}`"
         lines.append(f"| {r['variant']} | {config} | {fmt(r, 'bd_rate_psnr', '%')} | "
                      f"{fmt(r, 'bd_rate_ms_ssim', '%')} | {fmt(r, 'bd_psnr', '')} |")
+    if n > 1:
+        names = [Path(c).stem for c in inputs]
+        lines += ["", "BD-PSNR (dB) per clip:", "", "| variant | " + " | ".join(names) + " |",
+                  "|---|" + "---:|" * n]
+        lines += [f"| {r['variant']} | " + " | ".join(
+            f"{c['bd_psnr']:+.2f}" if isinstance(c["bd_psnr"], float) else c["bd_psnr"]
+            for c in r["clips"]) + " |" for r in rows]
     lines += ["", "| variant | clip | bpp (qualities) | PSNR RGB (dB) | MS-SSIM |",
               "|---|---|---:|---:|---:|"]
     lines += [f"| {r['variant']} | {c['clip']} | {span(c, 'bpp', '.4f')} | "
