@@ -34,6 +34,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from vid1d.codec import DEFAULT_PRECISION, PRECISIONS
+from vid1d.errors import InputError
 from vid1d.eval.plot import plot_rd
 from vid1d.eval.provenance import machine_info, utc_now, write_result
 from vid1d.eval.rd import load_rd
@@ -77,6 +78,16 @@ def finished_step(run: Path) -> int:
     return latest_step(run) or 0
 
 
+def run_logged(cmd: list[str], log: str, env: dict, threads: int, what: str) -> None:
+    """Run ``cmd`` on ``threads`` torch threads, output to ``log``; a failure stops the
+    benchmark with one line that names the log."""
+    with open(log, "a") as f:
+        rc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT,
+                            env={**env, "OMP_NUM_THREADS": str(threads)}).returncode
+    if rc:
+        raise SystemExit(f"[ablation] {what} failed (exit {rc}), see {log}")
+
+
 def train_all(args, runs: list[str], env: dict) -> None:
     """Train (or resume) the runs not yet at ``args.steps``, ``args.jobs`` at a time."""
     todo = [v for v in runs if finished_step(Path(args.runs) / v) < args.steps]
@@ -88,9 +99,7 @@ def train_all(args, runs: list[str], env: dict) -> None:
         cmd = ([sys.executable, "-m", "vid1d", "train", "--resume", str(run)]
                if finished_step(run) else train_command(args, v, run))
         print(f"[ablation] training {v}: {' '.join(cmd)}", flush=True)
-        with open(f"{run}.train.log", "a") as log:
-            subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT,
-                           env={**env, "OMP_NUM_THREADS": str(threads)})
+        run_logged(cmd, f"{run}.train.log", env, threads, f"training {v}")
         print(f"[ablation] {v} done", flush=True)
 
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
@@ -108,17 +117,15 @@ def evaluate_all(args, runs: list[str], inputs: list[str], env: dict) -> dict[st
         files = [out / f"{Path(clip).stem}__{model_id}.json" for clip in inputs]
         ckpt = run / "checkpoints" / "latest"
         if not all(f.exists() and f.stat().st_mtime > ckpt.stat().st_mtime for f in files):
-            subprocess.run([sys.executable, "-m", "vid1d", "export", str(run), "-o", model_id,
-                            "--force"], check=True, env=env, stdout=subprocess.DEVNULL)
+            run_logged([sys.executable, "-m", "vid1d", "export", str(run), "-o", model_id,
+                        "--force"], f"{run}.eval.log", env, threads, f"exporting {v}")
             cmd = [sys.executable, "-m", "vid1d", "eval", *inputs, "--codecs", model_id,
                    "--anchor", model_id, "--frames", str(args.frames), "--no-vmaf",
                    "--precision", args.precision, "-o", str(out)]
             if args.qualities:
                 cmd += ["--qualities", args.qualities]
             print(f"[ablation] evaluating {v}", flush=True)
-            with open(f"{run}.eval.log", "w") as log:
-                subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT,
-                               env={**env, "OMP_NUM_THREADS": str(threads)})
+            run_logged(cmd, f"{run}.eval.log", env, threads, f"evaluating {v}")
         return [load_rd(f) for f in files]
 
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
@@ -134,7 +141,7 @@ def compare(anchor: dict, rd: dict) -> dict:
         try:
             out[key] = fn([p["bpp"] for p in a], [p[metric] for p in a],
                           [p["bpp"] for p in t], [p[metric] for p in t])
-        except Exception as e:  # BD undefined (non-monotonic curve, no overlap)
+        except InputError as e:  # BD undefined (non-monotonic curve, no overlap)
             out[key] = f"n/a ({str(e).split(':')[0].split(' (')[0]})"
     return out
 
@@ -174,7 +181,12 @@ def main() -> None:
     if args.default not in variants:
         variants.append(args.default)
     variants += [f"{args.default}-seed{int(s)}" for s in args.seeds.split(",") if s]
-    uses = plan_runs(args.preset, variants, args.default)
+    if args.preset not in PRESETS:
+        ap.error(f"unknown preset {args.preset!r} (choose from {', '.join(PRESETS)})")
+    try:
+        uses = plan_runs(args.preset, variants, args.default)
+    except (ValueError, AttributeError) as e:
+        ap.error(f"bad --variants/--default: {e}")
     models = Path(args.runs) / "models"
     env = {**os.environ, "VID1D_MODELS": str(models)}
     train_all(args, sorted(set(uses.values()), key=variants.index), env)

@@ -8,6 +8,8 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 
 def test_variants_with_the_anchors_config_reuse_its_run(load_benchmark):
     abl = load_benchmark("gvc1d_ablation")
@@ -71,3 +73,18 @@ def test_tiny_end_to_end(tmp_path, sample_video, monkeypatch, capsys, load_bench
     abl.train_all(args, ["no-ar", "mem-1d"], {})
     rds = abl.evaluate_all(args, ["no-ar", "mem-1d"], [str(sample_video)], {})
     assert rds["no-ar"][0]["points"][0]["bpp"] == rows["no-ar"]["clips"][0]["points"][0]["bpp"]
+
+
+def test_failures_are_one_line(tmp_path, monkeypatch, capsys, load_benchmark):
+    abl = load_benchmark("gvc1d_ablation")
+    log = str(tmp_path / "x.train.log")
+    with pytest.raises(SystemExit, match=r"training x failed \(exit 3\), see .*x\.train\.log"):
+        abl.run_logged([sys.executable, "-c", "print('boom'); raise SystemExit(3)"], log, {},
+                       1, "training x")
+    assert "boom" in Path(log).read_text()
+    monkeypatch.setattr(sys, "argv", ["gvc1d_ablation.py", "--variants", "8x16,nope",
+                                      "--runs", str(tmp_path / "runs")])
+    with pytest.raises(SystemExit) as e:
+        abl.main()
+    assert e.value.code == 2 and "unknown ablation variant 'nope'" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()  # nothing trained
