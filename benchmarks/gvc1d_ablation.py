@@ -16,7 +16,8 @@ strictly with rate and overlaps the anchor's) and BD-PSNR (needs only overlappin
 per clip and averaged over the clips where defined. Variants whose config equals an
 earlier one's (at ``small``, ``16x8`` is the default) reuse its run.
 ``--seeds`` adds replicates of the anchor with other init and data seeds: their
-figures are what training noise alone moves. Token-size variants are given as NxC; the paper's 16x32 ... 64x16 around its 32x16
+figures are what training noise alone moves (any variant takes a ``-seedN`` suffix the
+same way, e.g. ``--variants ar-no-mem-seed1``). Token-size variants are given as NxC; the paper's 16x32 ... 64x16 around its 32x16
 default become, around ``small``'s 16x8: 8x16, 8x32, 16x8, 16x16, 32x8.
 Writes OUT.{md,json} and one RD plot per clip, OUT_<clip>.png. Runs that have a
 checkpoint are not trained again, so a second call only re-evaluates.
