@@ -190,9 +190,10 @@ def main() -> None:
         ap.error(f"bad --variants/--default: {e}")
     models = Path(args.runs) / "models"
     env = {**os.environ, "VID1D_MODELS": str(models)}
-    train_all(args, sorted(set(uses.values()), key=variants.index), env)
+    runs = list(dict.fromkeys(uses.values()))  # each run once, in the variants' order
+    train_all(args, runs, env)
 
-    rds = evaluate_all(args, list(dict.fromkeys(uses.values())), inputs, env)
+    rds = evaluate_all(args, runs, inputs, env)
     anchor = rds[uses[args.default]]
     rows = []
     for v in variants:
@@ -206,7 +207,7 @@ def main() -> None:
             row[key], row[key + "_clips"] = mean_defined([c[key] for c in per_clip])
         rows.append(row)
     for i, clip in enumerate(inputs):
-        plot_rd([rds[r][i] for r in dict.fromkeys(uses.values())],
+        plot_rd([rds[r][i] for r in runs],
                 f"{args.out}_{Path(clip).stem}.png",
                 title=f"GVC1D ablations, {args.preset}, {args.steps} steps: {Path(clip).stem}")
 
