@@ -29,6 +29,17 @@ def tiny_model(seed: int = 0, **overrides) -> GVC1D:
     return model
 
 
+def lively_tiny_model(seed: int = 0, **overrides) -> GVC1D:
+    """A tiny model with every zero-initialised layer (adaLN, output layers) randomised,
+    so that the integer path has real work to mirror."""
+    model = tiny_model(seed, **overrides)
+    with torch.no_grad():
+        for p in model.parameters():
+            if not p.any():
+                p.normal_(0, 0.1)
+    return model
+
+
 @pytest.mark.parametrize("size", [(1, 1), (7, 5), (16, 16), (17, 33), (40, 23)])
 def test_any_frame_size_pads_to_windows_and_crops_back(size):
     H, W = size
@@ -63,7 +74,7 @@ def test_memory_state_has_fixed_size_over_time():
 
 
 def test_ar_prior_is_causal_and_incremental_matches_parallel():
-    model = tiny_model()
+    model = lively_tiny_model()
     n, T, C = 3, TINY.tokens, TINY.token_channels
     y = torch.randint(-3, 4, (n, T, C)).float()
     cond_w = torch.randn(n, TINY.cond_dim)
@@ -84,6 +95,22 @@ def test_ar_prior_is_causal_and_incremental_matches_parallel():
         prev = y[:, i : i + 1]
     torch.testing.assert_close(torch.cat([s[0] for s in steps], 1), mu, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(torch.cat([s[1] for s in steps], 1), ls, atol=1e-5, rtol=1e-5)
+
+
+def test_non_ar_prior_codes_all_tokens_at_once_as_in_training():
+    # Until this test, the coding path stepped the non-AR prior token by token, each
+    # query seeing only the earlier ones, while training let every query see all:
+    # the codec coded with other parameters than the model was trained for.
+    model = lively_tiny_model(ar=False, memory="none")
+    y = torch.randint(-3, 4, (3, TINY.tokens, TINY.token_channels)).float()
+    cond_w = torch.randn(3, TINY.cond_dim)
+    with torch.no_grad():
+        mu, ls = model.prior(y, None, None, cond_w)
+        state = model.prior.start(None, None, cond_w)
+        mu_c, ls_c = model.prior.step(state, None)
+    assert state.position == TINY.tokens
+    torch.testing.assert_close(mu_c, mu, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(ls_c, ls, atol=1e-5, rtol=1e-5)
 
 
 @pytest.mark.parametrize("variant", ["mem-1d", "mem-2d", "ar-no-mem", "no-ar"])

@@ -74,10 +74,9 @@ class ARTokenPrior(nn.Module):
 
     def _token_inputs(self, y_prev: torch.Tensor | None, start: int, n: int) -> torch.Tensor:
         """Inputs at token positions start.. : BOS/ŷ_{i-1} (AR) or nothing (non-AR)."""
-        count = 1 if y_prev is None or not self.cfg.ar else y_prev.shape[1]
-        pos = self.token_pos[start : start + count]
-        if not self.cfg.ar:
-            return pos.expand(n, -1, -1)
+        if not self.cfg.ar:  # every token at once, from its position embedding alone
+            return self.token_pos.expand(n, -1, -1)
+        pos = self.token_pos[start : start + (1 if y_prev is None else y_prev.shape[1])]
         if y_prev is None:  # position 0 sees BOS
             return (self.bos + pos).expand(n, -1, -1)
         return self.in_proj(y_prev) + pos
