@@ -115,7 +115,8 @@ def main() -> None:
     clip = torch.nn.functional.interpolate(clip.permute(1, 0, 2, 3), size=(h, w), mode="bilinear",
                                            align_corners=False).clamp(0, 1).permute(1, 0, 2, 3)
     rows = []
-    for name, dtype in PRECISIONS.items():
+    for name in ("float32", "float64"):  # "int" computes nothing in floats to perturb
+        dtype = PRECISIONS[name]
         eps = float(torch.finfo(dtype).eps)
         for seed in range(args.seeds):
             row = {"precision": name, "epsilon": eps, "seed": seed,

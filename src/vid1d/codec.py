@@ -112,7 +112,9 @@ def check_quality(model: torch.nn.Module, quality: float, name: str = "quality")
 CODING_BYTES_PER_PIXEL = 650  # float32
 CODING_BYTES_PER_PIXEL_FLOAT64 = 3600
 
-PRECISIONS = {"float32": torch.float32, "float64": torch.float64}
+# precision -> the float type of the model's float parts ("int": the encoder's analysis
+# and the pixel head; everything the probabilities depend on runs in integers).
+PRECISIONS = {"float32": torch.float32, "float64": torch.float64, "int": torch.float32}
 DEFAULT_PRECISION = "float64"
 
 
@@ -166,7 +168,8 @@ def check_frame_memory(width: int, height: int, device: str | torch.device, what
     allocating would end in the kernel's OOM killer, leaving a temporary output behind."""
     if torch.device(device).type != "cpu":
         return  # CUDA reports its own out-of-memory errors
-    per_pixel = CODING_BYTES_PER_PIXEL_FLOAT64 if dtype == torch.float64 else CODING_BYTES_PER_PIXEL
+    per_pixel = (CODING_BYTES_PER_PIXEL_FLOAT64 if dtype in (torch.float64, torch.int64)
+                 else CODING_BYTES_PER_PIXEL)
     need = width * height * per_pixel
     free = _memory_available()
     if free is not None and need > free:
@@ -249,6 +252,27 @@ def coding_dtype(model: torch.nn.Module, dtype: torch.dtype):
                 m._buffers[name] = m._buffers[name].to(orig)
 
 
+@contextlib.contextmanager
+def coding_precision(model: torch.nn.Module, precision: str):
+    """Run the block in a coding precision: the float ones cast the model
+    (:func:`coding_dtype`); "int" also switches it to its integer networks
+    (``model.fixed_point()``), built from the weights as they are now."""
+    with coding_dtype(model, check_precision(precision)):
+        if precision != "int":
+            yield model
+            return
+        if not callable(getattr(model, "fixed_point", None)):
+            raise InputError(f"model type {getattr(model, 'model_type', type(model).__name__)!r} "
+                             "has no integer coding path (precision 'int')")
+        with model.fixed_point():
+            yield model
+
+
+def _memory_dtype(precision: str) -> torch.dtype:
+    """What a frame's working memory is made of: integer coding holds int64 tensors."""
+    return torch.int64 if precision == "int" else PRECISIONS[precision]
+
+
 @torch.no_grad()
 def encode_video(model: torch.nn.Module, src: str | os.PathLike, out: str | os.PathLike, *,
                  model_id: str, quality: float, intra_period: int = -1,
@@ -268,9 +292,9 @@ def encode_video(model: torch.nn.Module, src: str | os.PathLike, out: str | os.P
     sha = weights_sha256(model)  # of the weights as stored, before the cast
     report = CodingReport()
     start = time.perf_counter()
-    with open_video(src, **open_kw) as reader, coding_dtype(model, dtype):
+    with open_video(src, **open_kw) as reader, coding_precision(model, precision):
         info = reader.info
-        check_frame_memory(info.width, info.height, device, "encoding", dtype)
+        check_frame_memory(info.width, info.height, device, "encoding", _memory_dtype(precision))
         report.width, report.height = info.width, info.height
         lmbda = model.lmbda_for_quality(quality)
         header = StreamHeader(
@@ -311,7 +335,7 @@ def _mismatch_hint(ext: dict, device: str | torch.device) -> str:
     """Why a symbol CRC may fail other than a corrupt stream: another kind of device
     (and float32 coding) than the encoder's."""
     here = torch.device(device).type
-    if ext["device"] and ext["device"] != here:
+    if ext["device"] and ext["device"] != here and ext["precision"] != "int":
         return (f"; the stream was encoded on {ext['device']} in {ext['precision']} and is "
                 f"decoded on {here}: decode it on {ext['device']}"
                 + (" (float32 streams decode reliably only on the kind of device that encoded "
@@ -342,8 +366,7 @@ def decode_video(stream: str | os.PathLike, out: str | os.PathLike | None, *,
             raise BitstreamError(f"a learned-codec stream has 8-bit frames and at least one, "
                                  f"not {h.frame_count} of {h.bit_depth} bits")
         ext = parse_extension(h.extension)
-        dtype = PRECISIONS[ext["precision"]]
-        check_frame_memory(h.width, h.height, device, "decoding", dtype)
+        check_frame_memory(h.width, h.height, device, "decoding", _memory_dtype(ext["precision"]))
         if model is None:
             try:
                 model, _ = load_codec(h.model_id, device=device)
@@ -363,7 +386,7 @@ def decode_video(stream: str | os.PathLike, out: str | os.PathLike | None, *,
                   if out is not None else None)
         bar = progress(total=h.frame_count, desc=f"decode {Path(stream).name}", unit="frame")
         try:
-            with coding_dtype(model, dtype):  # float32 models run in the stream's precision
+            with coding_precision(model, ext["precision"]):  # the stream's precision
                 state = None
                 for frame in iter_frames(reader):
                     if len(frame.streams) != 1:

@@ -7,7 +7,7 @@ import argparse
 from vid1d.errors import InputError
 
 # vid1d.codec.PRECISIONS, default first, named here so that parsing does not import torch
-PRECISION_CHOICES = ("float64", "float32")
+PRECISION_CHOICES = ("float64", "float32", "int")
 
 
 def add_precision_arg(p: argparse.ArgumentParser, help: str) -> None:

@@ -42,6 +42,34 @@ def det_exp(x: np.ndarray | float) -> np.ndarray:
     return np.where(x < -745.2, 0.0, np.where(x > 709.78, np.inf, out))
 
 
+# pi/2 split so that k * _PIO2_HI is exact for |k| < 2^20 (fdlibm's pio2_1, pio2_1t).
+_PIO2_HI = 1.57079632673412561417e00
+_PIO2_LO = 6.07710050650619224932e-11
+_TWO_OVER_PI = 6.36619772367581382433e-01
+_TRIG_TERMS = 12  # Taylor terms on |r| <= pi/4: the 12th is below 2^-60
+
+
+def det_sincos(x: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """``(sin x, cos x)`` in float64 from exactly rounded operations only, for
+    ``|x| < 2^19`` (RoPE angles): x = k·pi/2 + r, Taylor series on r, quadrant from k."""
+    x = np.asarray(x, dtype=np.float64)
+    if np.abs(x).max(initial=0.0) >= 2.0**19:
+        raise ValueError("det_sincos needs |x| < 2^19")
+    k = np.rint(x * _TWO_OVER_PI)
+    r = (x - k * _PIO2_HI) - k * _PIO2_LO
+    r2 = r * r
+    s = np.ones_like(r)
+    c = np.ones_like(r)
+    for n in range(_TRIG_TERMS, 0, -1):  # Horner on the series of sin(r)/r and cos(r)
+        s = 1.0 - (r2 / float((2 * n) * (2 * n + 1))) * s
+        c = 1.0 - (r2 / float((2 * n - 1) * (2 * n))) * c
+    s = r * s
+    q = np.mod(k.astype(np.int64), 4)
+    sin = np.select([q == 0, q == 1, q == 2], [s, c, -s], -c)
+    cos = np.select([q == 0, q == 1, q == 2], [c, -s, -c], s)
+    return sin, cos
+
+
 def det_erf(x: np.ndarray | float) -> np.ndarray:
     """``erf(x)`` in float64 (absolute error ~1e-16) from exactly rounded operations.
 

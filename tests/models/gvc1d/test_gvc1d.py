@@ -243,7 +243,7 @@ def _with_extension(data: bytes, extension: bytes) -> bytes:
     return encode_stream(dataclasses.replace(reader.header, extension=extension), chunks)
 
 
-@pytest.mark.parametrize("precision", ["float32", "float64"])
+@pytest.mark.parametrize("precision", ["float32", "float64", "int"])
 def test_stream_records_its_precision_and_decodes_in_it(precision, tmp_path, sample_video):
     model = tiny_model()
     out, recon, decoded = tmp_path / "p.v1d", {}, {}
@@ -254,7 +254,7 @@ def test_stream_records_its_precision_and_decodes_in_it(precision, tmp_path, sam
     assert model.lmbda.embed.dtype == torch.float32  # the caller's model is cast back
     decode_video(out, None, model=model, on_frame=lambda t, x: decoded.__setitem__(t, x))
     assert model.lmbda.embed.dtype == torch.float32
-    assert recon[0].dtype == decoded[0].dtype == PRECISIONS[precision]
+    assert recon[0].dtype == decoded[0].dtype == PRECISIONS[precision]  # "int": float32 pixels
     assert all(torch.equal(recon[t], decoded[t]) for t in range(2))
 
 
@@ -382,3 +382,74 @@ def test_perceptual_terms_need_weights_and_use_them(tmp_path, monkeypatch):
     assert torch.isfinite(losses["lpips"]) and losses["lpips"] != 0  # random heads: any sign
     losses["loss"].backward()
     assert not any(k.startswith("_perceptual") for k in model.state_dict())
+
+
+# -- the integer coding path (fixed.py) ---------------------------------------------------
+def _code(model, frames, quality=2.5):
+    codes, recon, state = [], [], None
+    for t in range(frames.shape[2]):
+        code, x, state = model.compress_frame(frames[:, :, t], state, quality)
+        codes.append(code)
+        recon.append(x)
+    return codes, recon
+
+
+def _decode(model, codes, height, width, quality=2.5):
+    out, state = [], None
+    for code in codes:
+        x, symbols, state = model.decompress_frame(code.data, state, quality, height, width)
+        assert np.array_equal(symbols, code.symbols)
+        out.append(x)
+    return out
+
+
+@pytest.mark.parametrize("variant", ["mem-1d", "mem-2d", "ar-no-mem", "no-ar"])
+def test_integer_coding_is_exact_and_tracks_the_float_path(variant):
+    model = lively_tiny_model(**dataclasses.asdict(ablation_variant(TINY, variant)))
+    frames = torch.rand(1, 3, 3, 24, 40)
+    float_codes, float_recon = _code(model, frames)
+    with model.fixed_point():
+        codes, recon = _code(model, frames)
+        decoded = _decode(model, codes, 24, 40)
+    assert all(torch.equal(a, b) for a, b in zip(recon, decoded, strict=True))
+    # nearly the same tokens (the encoder is float in both; its context inputs and the
+    # quantization step differ in their last bits), rate and pixels
+    same = np.mean(np.concatenate([(a.symbols == b.symbols).ravel()
+                                   for a, b in zip(codes, float_codes, strict=True)]))
+    assert same > 0.95
+    bits, float_bits = (sum(c.estimated_bits for c in cs) for cs in (codes, float_codes))
+    assert abs(bits - float_bits) / float_bits < 0.02
+    assert max(float((a - b).abs().max()) for a, b in zip(recon, float_recon, strict=True)) < 0.02
+    assert model.__dict__.get("_fixed") is None  # dropped after the block
+
+
+def test_integer_decode_does_not_depend_on_the_machines_arithmetic(monkeypatch):
+    """The float path's decode is exact only on the kind of device that encoded
+    (docs/results/cross_device.md); the integer path's is exact under any summation
+    order. Here the decoder's matrix products are numpy integer loops, not BLAS."""
+    from vid1d.nn import fixed
+
+    model = lively_tiny_model()
+    frames = torch.rand(1, 3, 3, 40, 56)
+    with model.fixed_point():
+        codes, recon = _code(model, frames)
+    monkeypatch.setattr(fixed, "float64_matmul", lambda a, b: torch.from_numpy(
+        np.matmul(a.long().numpy(), b.long().numpy())).double())
+    old = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        with model.fixed_point():
+            decoded = _decode(model, codes, 40, 56)
+    finally:
+        torch.set_num_threads(old)
+    assert all(torch.equal(a, b) for a, b in zip(recon, decoded, strict=True))
+
+
+def test_int_precision_needs_an_integer_path(tmp_path, sample_video):
+    from vid1d.errors import InputError
+    from vid1d.models.refcodec.model import RefCodec, RefCodecConfig
+
+    with pytest.raises(InputError, match="no integer coding path"):
+        encode_video(RefCodec(RefCodecConfig()), sample_video, tmp_path / "r.v1d",
+                     model_id="ref", quality=0.0, max_frames=1, precision="int")
+    assert not (tmp_path / "r.v1d").exists()

@@ -21,6 +21,7 @@ same incremental code on both sides (see ar_prior.py, tables.py).
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 
@@ -215,30 +216,51 @@ class GVC1D(nn.Module):
         exactly that value."""
         return torch.tensor([float(np.float32(quality))], device=self.lmbda.lmbdas.device)
 
+    @contextlib.contextmanager
+    def fixed_point(self):
+        """Code with the integer networks (fixed.py) inside the block: built from the
+        current weights on entry, dropped on exit."""
+        from vid1d.models.gvc1d.fixed import FixedGVC1D
+
+        self._fixed = FixedGVC1D(self)
+        try:
+            yield self
+        finally:
+            self._fixed = None
+
+    def _coding(self, quality: float, n_windows: int):
+        """The arithmetic of the coding path: the integer mirror inside
+        :meth:`fixed_point`, else the float modules (in their current dtype)."""
+        fixed = self.__dict__.get("_fixed")
+        if fixed is not None:
+            return fixed.start_frame(quality, n_windows)
+        return FloatCoding(self, quality, n_windows)
+
     @torch.no_grad()
     def compress_frame(self, x: torch.Tensor, state: CodingState | None, quality: float
                        ) -> tuple[FrameCode, torch.Tensor, CodingState]:
         """x (1, 3, H, W) in [0,1]; ``state=None`` codes an intra frame."""
         H, W = x.shape[-2:]
         nh, nw = self.grid(H, W)
-        _, cond, cond_w, qstep = self.condition(self._quality(quality), nh * nw)
-        short, long = self._context(state, cond_w)
-        y = self.encoder(pad_frame(x, self.cfg.window_px), short, long, cond) / qstep
+        coding = self._coding(quality, nh * nw)
+        short, long = coding.context(state)
+        y = self.encoder(pad_frame(x, self.cfg.window_px), *coding.encoder_context(short, long),
+                         coding.cond) / coding.qstep
         y_int = torch.round(y)  # (N, Tk, C) integers
         enc = StepEncoder(self.tables)
-        ar = self.prior.start(short, long, cond_w)
+        ar = coding.prior_start(short, long)
         prev = None
         while ar.position < self.cfg.tokens:
             i = ar.position
-            mu, log_sigma = self.prior.step(ar, prev)  # (N, k, C)
-            k = mu.shape[1]
-            index, base = quantize_params(mu, log_sigma)
+            index, base = coding.prior_step(ar, prev)  # (N, k, C) each
+            k = index.shape[1]
             sym = y_int[:, i : i + k].to(torch.int64).cpu().numpy() - base
             enc.push(sym.astype(np.int32), index)
-            prev = y_int[:, i : i + k]
-        x_hat, feats = self.decoder(y_int * qstep, short, long, cond, 1, nh, nw)
+            prev = y_int[:, i : i + k].to(coding.token_dtype)
+        y_int = y_int.to(coding.token_dtype)
+        x_hat, feats = coding.decode(y_int, short, long, nh, nw)
         code = FrameCode(enc.finish(), y_int.to(torch.int32).cpu().numpy(), enc.estimated_bits)
-        return code, x_hat[..., :H, :W].clamp(0, 1), self._next_state(state, y_int, feats, cond_w)
+        return code, x_hat[..., :H, :W].clamp(0, 1), coding.next_state(state, y_int, feats)
 
     @torch.no_grad()
     def decompress_frame(self, data: bytes, state: CodingState | None, quality: float,
@@ -246,21 +268,48 @@ class GVC1D(nn.Module):
                          ) -> tuple[torch.Tensor, np.ndarray, CodingState]:
         """Inverse of :meth:`compress_frame`: (x̂ (1,3,H,W), decoded symbols, next state)."""
         nh, nw = self.grid(height, width)
-        _, cond, cond_w, qstep = self.condition(self._quality(quality), nh * nw)
-        short, long = self._context(state, cond_w)
+        coding = self._coding(quality, nh * nw)
+        short, long = coding.context(state)
         dec = StepDecoder(data, self.tables)
-        ar = self.prior.start(short, long, cond_w)
+        ar = coding.prior_start(short, long)
         tokens, prev = [], None
         while ar.position < self.cfg.tokens:
-            mu, log_sigma = self.prior.step(ar, prev)
-            index, base = quantize_params(mu, log_sigma)
+            index, base = coding.prior_step(ar, prev)
             sym = dec.pull(index).astype(np.int64) + base
-            prev = torch.from_numpy(sym).to(device=device, dtype=qstep.dtype)
+            prev = torch.from_numpy(sym).to(device=device, dtype=coding.token_dtype)
             tokens.append(prev)
         dec.finish()
         y_int = torch.cat(tokens, dim=1)  # (N, Tk, C)
         if not torch.isfinite(y_int).all() or y_int.abs().max() > 2**20:
             raise BitstreamError("decoded latents out of range (corrupt stream)")
-        x_hat, feats = self.decoder(y_int * qstep, short, long, cond, 1, nh, nw)
+        x_hat, feats = coding.decode(y_int, short, long, nh, nw)
         return (x_hat[..., :height, :width].clamp(0, 1), y_int.to(torch.int32).cpu().numpy(),
-                self._next_state(state, y_int, feats, cond_w))
+                coding.next_state(state, y_int, feats))
+
+
+class FloatCoding:
+    """The coding path's arithmetic in the float modules of a :class:`GVC1D` (one frame);
+    ``fixed.FixedGVC1D`` has the same interface in integers."""
+
+    def __init__(self, model: GVC1D, quality: float, n_windows: int):
+        self.model = model
+        _, self.cond, self.cond_w, self.qstep = model.condition(model._quality(quality), n_windows)
+        self.token_dtype = self.qstep.dtype
+
+    def context(self, state: CodingState | None):
+        return self.model._context(state, self.cond_w)
+
+    def encoder_context(self, short, long):
+        return short, long
+
+    def prior_start(self, short, long):
+        return self.model.prior.start(short, long, self.cond_w)
+
+    def prior_step(self, ar, prev) -> tuple[np.ndarray, np.ndarray]:
+        return quantize_params(*self.model.prior.step(ar, prev))
+
+    def decode(self, y_int: torch.Tensor, short, long, nh: int, nw: int):
+        return self.model.decoder(y_int * self.qstep, short, long, self.cond, 1, nh, nw)
+
+    def next_state(self, state: CodingState | None, y_int: torch.Tensor, feats: torch.Tensor):
+        return self.model._next_state(state, y_int, feats, self.cond_w)

@@ -28,6 +28,7 @@ import torch
 from vid1d.entropy.cdf import CdfTable
 from vid1d.entropy.detmath import det_exp, det_normal_cdf
 from vid1d.models.gvc1d.ar_prior import LOG_SCALE_MAX, LOG_SCALE_MIN
+from vid1d.nn.fixed import ONE, round_div
 
 NUM_SCALES = 64
 MEAN_STEPS = 4
@@ -63,4 +64,18 @@ def quantize_params(mu: torch.Tensor, log_sigma: torch.Tensor, *, num_scales: in
     base = torch.div(m, mean_steps, rounding_mode="floor")
     frac = m - base * mean_steps
     index = scale_idx.long() * mean_steps + frac
+    return index.to(torch.int32).cpu().numpy(), base.to(torch.int32).cpu().numpy()
+
+
+def quantize_params_fixed(mu: torch.Tensor, log_sigma: torch.Tensor, *,
+                          num_scales: int = NUM_SCALES, mean_steps: int = MEAN_STEPS
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`quantize_params` for the integer coding path: μ and log σ are int64 at
+    scale 2^FRAC, and every step is integer arithmetic (the same on any machine)."""
+    lo, hi = round(LOG_SCALE_MIN * ONE), round(LOG_SCALE_MAX * ONE)  # exact: multiples of 2^-12
+    ls = log_sigma.clamp(lo, hi) - lo
+    scale_idx = round_div(ls * (num_scales - 1), hi - lo)  # in [0, num_scales - 1]
+    m = round_div(mu * mean_steps, ONE)
+    base = torch.div(m, mean_steps, rounding_mode="floor")
+    index = scale_idx * mean_steps + (m - base * mean_steps)
     return index.to(torch.int32).cpu().numpy(), base.to(torch.int32).cpu().numpy()
