@@ -78,8 +78,9 @@ def main() -> None:
     ap.add_argument("--sizes", default="sample,480p,720p")
     ap.add_argument("--frames", type=int, default=8)
     ap.add_argument("--quality", type=float, default=7.0)
-    ap.add_argument("--precision", choices=("float64", "float32"), default="float64",
-                    help="coding precision (vid1d.codec); float32 is what failed across devices")
+    ap.add_argument("--precision", choices=("float64", "float32", "int"), default="float64",
+                    help="coding precision (vid1d.codec); float32 is what failed across devices, "
+                         "int is exact on any device by construction")
     ap.add_argument("--sample", default=str(SAMPLE),
                     help="source clip (a .y4m needs no PyAV: see the GPU checks in gvc1d.md)")
     ap.add_argument("--out", default="docs/results/cross_device")

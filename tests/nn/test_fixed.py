@@ -129,8 +129,9 @@ def test_incremental_attention_equals_the_full_pass_and_blocks_do_not_matter():
     x = to_fixed(torch.randn(2, 40, 32))
     q = to_fixed(torch.randn(2, 2, 40, 16))
     k, v = to_fixed(torch.randn(2, 2, 40, 16)), to_fixed(torch.randn(2, 2, 40, 16))
-    assert torch.equal(fixed.attention_fixed(q, k, v, block_elements=1),
-                       fixed.attention_fixed(q, k, v))
+    whole = fixed.attention_fixed(q, k, v)  # all four (batch, head) groups in one block
+    for size in (1, 200, 1000):  # a row per block; rows of one group; whole groups
+        assert torch.equal(fixed.attention_fixed(q, k, v, block_elements=size), whole)
     full = block(x)
     # a prefix through the cache, then the rest: no mask, so each position sees all keys
     # only in the full pass; the last position sees all keys in both

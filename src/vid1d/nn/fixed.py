@@ -239,29 +239,39 @@ def exp_table(device: str | torch.device) -> torch.Tensor:
 
 
 def attention_fixed(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                    block_elements: int = 1 << 22) -> torch.Tensor:
+                    block_elements: int = 1 << 20) -> torch.Tensor:
     """softmax(q kᵀ) v in integers. q (..., N, d) with the 1/sqrt(d) folded in, k, v
     (..., Nk, d), all int64 at 2^FRAC -> (..., N, d) int64 at 2^FRAC.
 
-    Each output is round(Σ e_i v_i / Σ e_i) with e_i = exp_table[max − logit_i]: the
+    With l_i = q·k_i at 2^(2·FRAC) (exact) and z_i = floor((max_j l_j − l_i) / 2^FRAC),
+    each output is round(Σ e_i v_i / Σ e_i), e_i = exp_table[min(z_i, end)]: the
     normalisation is deferred to one integer division per output (flash-attention
-    style), so the (N, Nk) weights are never normalised. Logits and weights stay
-    integers in float64 (every partial sum below 2^53, checked here), and queries go
-    in blocks of ``block_elements`` weights to bound memory."""
-    nk = k.shape[-2]
+    style). Logits and weights stay integers in float64 (every partial sum below 2^53,
+    checked here). Work goes in blocks of about ``block_elements`` weights: several
+    (batch, head) groups at once when they are small, else one group's queries in row
+    blocks. Memory stays bounded, and for a 480p frame's global layer this is 1.5x faster
+    on a CPU than bigger blocks over all heads."""
+    nk, d = k.shape[-2:]
     check_exact(float(nk) * (1 << EXP_BITS) * ACT_MAX, f"attention over {nk} keys")
-    kt, vd = k.transpose(-1, -2).double(), v.double()
+    lead = q.shape[:-2]
+    q, k, v = q.reshape(-1, q.shape[-2], d), k.reshape(-1, nk, d), v.reshape(-1, nk, v.shape[-1])
     table = exp_table(q.device)
+    last = float((table.numel() - 1) * ONE)
     out = torch.empty(*q.shape[:-1], v.shape[-1], dtype=torch.int64, device=q.device)
-    rows = max(1, block_elements // max(1, nk * q[..., :1, :1].numel()))
-    for s in range(0, q.shape[-2], rows):
-        logits = float64_matmul(q[..., s : s + rows, :].double(), kt)  # exact, at 2^(2·FRAC)
-        logits.mul_(1.0 / ONE).floor_()  # at 2^FRAC (power-of-two scaling and floor: exact)
-        z = (logits.amax(dim=-1, keepdim=True) - logits).clamp_(max=table.numel() - 1)
-        e = table[z.long()]  # (…, rows, Nk), the row maximum's weight is 2^EXP_BITS
-        num = float64_matmul(e, vd).long()  # exact: |Σ e v| <= Nk · 2^EXP_BITS · ACT_MAX
-        out[..., s : s + rows, :] = round_div(num, e.sum(dim=-1, keepdim=True).long())
-    return out
+    nq = q.shape[1]
+    groups = max(1, block_elements // (nq * nk))  # (batch·head) groups per block
+    rows = max(1, block_elements // nk) if groups == 1 else nq  # query rows per block
+    for g in range(0, q.shape[0], groups):
+        kt, vd = k[g : g + groups].transpose(-1, -2).double(), v[g : g + groups].double()
+        for s in range(0, nq, rows):
+            logits = float64_matmul(q[g : g + groups, s : s + rows].double(), kt)  # exact
+            z = torch.sub(logits.amax(dim=-1, keepdim=True), logits, out=logits)  # >= 0, exact
+            # clamp, scale by a power of two (exact) and truncate (= floor, as z >= 0)
+            index = z.clamp_(max=last).mul_(1.0 / ONE).to(torch.int32)
+            e = table[index]  # (groups, rows, Nk); a row's maximum weighs 2^EXP_BITS
+            num = float64_matmul(e, vd).long()  # exact: |Σ e v| <= Nk · 2^EXP_BITS · ACT_MAX
+            out[g : g + groups, s : s + rows] = round_div(num, e.sum(dim=-1, keepdim=True).long())
+    return out.reshape(*lead, *out.shape[-2:])
 
 
 def rope_fixed(coords: torch.Tensor, dim: int, base: float = 10000.0
