@@ -56,7 +56,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", default="gvc1d-small")
     ap.add_argument("--frames", type=int, default=4)
-    ap.add_argument("--precision", choices=("float64", "float32"), default="float64",
+    ap.add_argument("--precision", choices=("int", "float64", "float32"), default="int",
                     help="coding precision of the learned codec (vid1d.codec)")
     ap.add_argument("--out", default="docs/results/codec_speed")
     args = ap.parse_args()

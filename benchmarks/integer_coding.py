@@ -32,6 +32,12 @@ DEFAULT_VIDEOS = [ROOT / "src/vid1d/assets/carphone_pristine.mp4",
                   ROOT.parent / "shared/data/videos/tree.avi"]
 
 
+def display_path(path: str) -> str:
+    """Relative to here inside the repository and its ../shared, else absolute."""
+    rel = os.path.relpath(path)
+    return os.path.abspath(path) if rel.startswith(os.path.join("..", "..")) else rel
+
+
 def reversed_matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return torch.matmul(a.flip(-1), b.flip(-2))
 
@@ -87,7 +93,7 @@ def main() -> None:
                     rows.append(row)
                     print(row, flush=True)
     command = ("python benchmarks/integer_coding.py "
-               + " ".join(os.path.relpath(v) for v in args.videos)
+               + " ".join(display_path(v) for v in args.videos)
                + f" --model {args.model} --frames {args.frames} --qualities {args.qualities}"
                + f" --out {args.out}")
     meta = {"command": command, "date": utc_now(), "machine": machine_info(),

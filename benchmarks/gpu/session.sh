@@ -15,8 +15,8 @@
 #        A One-DVA stage-1 continuation of the bundled model, for example:
 #        MODEL=onedva INIT=onedva-small TRAIN_ARGS="data.synthetic_fraction=0.3 train.optim.lr=0.0003
 #        train.optim.min_lr=0.00003 train.optim.warmup_steps=50"
-#   Cross-device decoding runs in benchmarks/cross_device.py's default precision (float64);
-#   add --precision float32 there to repeat the 2026-11-28 measurement.
+#        PRECS (int,float64): the coding precisions of the cross-device check, each written
+#        to cross_device[_big]_PREC; float32 repeats the 2026-11-28 measurement.
 #
 # The machine has its own torch but neither PyAV nor constriction, and a call carries at
 # most 64 MiB. Here, `bash benchmarks/gpu/prepare.sh [RUN_OR_MODEL]` makes the git-ignored
@@ -30,7 +30,7 @@
 # (INIT=.gpu/gvc1d-q10f.json), with `bash benchmarks/gpu/session.sh 540`.
 # Results land in $OUT: cross_device*.{md,json}, $MODEL-gpu.{json,safetensors}, run.tgz (logs).
 DEADLINE=${1:-480}; DEVS=${DEVS:-cpu,cuda}; SIZES=${SIZES:-sample,480p}; BIG=${BIG-720p}; BATCH=${BATCH:-32}
-MODEL=${MODEL:-gvc1d}; INIT=${INIT:-.gpu/init.json}; CROSS=${CROSS:-1}
+MODEL=${MODEL:-gvc1d}; INIT=${INIT:-.gpu/init.json}; CROSS=${CROSS:-1}; PRECS=${PRECS:-int,float64}
 TRAIN_ARGS=${TRAIN_ARGS:-data.synthetic_fraction=0.3 data.frames=5 train.optim.lr=0.0002 train.optim.min_lr=0.00002 train.optim.warmup_steps=100}
 OUT=${OUT:-/tmp/out}; mkdir -p $OUT/run
 export PYTHONUNBUFFERED=1
@@ -41,8 +41,10 @@ V="python3 -m vid1d"
 echo "[$SECONDS s] convert"; python3 benchmarks/gpu/convert_videos.py .gpu/videos /tmp/data || exit 1
 if [ "$CROSS" = 1 ]; then
 echo "[$SECONDS s] cross_device"
-timeout 100 python3 benchmarks/cross_device.py --sample .gpu/carphone8.y4m --devices $DEVS --sizes $SIZES --out $OUT/cross_device 2>&1 | grep -v frame/s | tail -12
-[ -n "$BIG" ] && timeout 100 python3 benchmarks/cross_device.py --sample .gpu/carphone8.y4m --devices $DEVS --sizes $BIG --frames 4 --out $OUT/cross_device_big 2>&1 | grep -v frame/s | tail -6
+for P in ${PRECS//,/ }; do
+timeout 100 python3 benchmarks/cross_device.py --sample .gpu/carphone8.y4m --devices $DEVS --sizes $SIZES --precision $P --out $OUT/cross_device_$P 2>&1 | grep -v frame/s | tail -12
+[ -n "$BIG" ] && timeout 100 python3 benchmarks/cross_device.py --sample .gpu/carphone8.y4m --devices $DEVS --sizes $BIG --frames 4 --precision $P --out $OUT/cross_device_big_$P 2>&1 | grep -v frame/s | tail -6
+done
 fi
 COMMON="--preset small --data /tmp/data data.kind=mixed data.workers=${WORKERS:-12} train.batch_size=$BATCH train.init=$INIT $TRAIN_ARGS"
 echo "[$SECONDS s] probe"

@@ -16,17 +16,24 @@ names the model id and the hash of its weights; the decoder refuses a stream
 made by other weights, and checks each frame's symbol CRC, so a mismatch is an
 error, never wrong video.
 
-Coding precision. The entropy model's parameters come from floating-point networks
-and are rounded to integer table indices; two machines whose float results differ
-can round a value near a boundary differently, and the CRC then stops the decode.
-On an H200, float32 streams at 480p and 720p failed to decode across CPU and CUDA
-within 1 to 5 frames (docs/results/cross_device.md). Streams are therefore coded in
-float64 by default (``precision="float64"``): its unit roundoff is 2^-53 against
-2^-24 (and no TF32 on a GPU), so a crossing becomes very unlikely, though not
-impossible (the integer networks of DESIGN.md "Contracts" would rule it out).
-float32 is ~3x faster on a CPU and fine where the same kind of device decodes. The choice is
-stored in the header's extension (``{"precision": ...}``, JSON) and the decoder
-follows it; a stream without one (written before the field) is float32.
+Coding precision. The entropy model's parameters are rounded to integer table indices;
+if two machines computed them with other float rounding, a value near a boundary could
+land on another index and the CRC would stop the decode. On an H200, float32 streams at
+480p and 720p failed to decode across CPU and CUDA within 1 to 5 frames
+(docs/results/cross_device.md). Three precisions, stored in the header's extension
+(``{"precision": ...}``, JSON), which the decoder follows:
+
+* ``int`` (default): the networks the probabilities depend on run in fixed-point
+  integers (models/gvc1d/fixed.py, nn/fixed.py), so encoder and decoder compute the
+  same indices on any machine by construction (DESIGN.md "Contracts"). The rate and
+  PSNR are those of float coding to 0.3% and 0.01 dB; on a CPU it costs 1.5x float64's
+  encode time and 2.4x its decode time at 480p (docs/results/integer_coding.md).
+* ``float64``: unit roundoff 2^-53 (and no TF32 on a GPU): a crossing is very
+  unlikely, not impossible; a model without an integer path codes in it.
+* ``float32``: ~3x faster than float64 on a CPU; portable only between devices of the
+  same kind.
+
+A stream without an extension (written before the field) is float32.
 """
 
 from __future__ import annotations
@@ -115,7 +122,16 @@ CODING_BYTES_PER_PIXEL_FLOAT64 = 3600
 # precision -> the float type of the model's float parts ("int": the encoder's analysis
 # and the pixel head; everything the probabilities depend on runs in integers).
 PRECISIONS = {"float32": torch.float32, "float64": torch.float64, "int": torch.float32}
-DEFAULT_PRECISION = "float64"
+DEFAULT_PRECISION = "int"  # for models with an integer coding path; float64 for the others
+
+
+def resolve_precision(model: torch.nn.Module, precision: str | None) -> str:
+    """``precision``, checked; None (the default) is int for a model with an integer
+    coding path (``model.fixed_point``) and float64 for any other."""
+    if precision is None:
+        return DEFAULT_PRECISION if callable(getattr(model, "fixed_point", None)) else "float64"
+    check_precision(precision)
+    return precision
 
 
 def check_precision(precision: str) -> torch.dtype:
@@ -277,17 +293,18 @@ def _memory_dtype(precision: str) -> torch.dtype:
 def encode_video(model: torch.nn.Module, src: str | os.PathLike, out: str | os.PathLike, *,
                  model_id: str, quality: float, intra_period: int = -1,
                  max_frames: int | None = None, device: str | torch.device = "cpu",
-                 precision: str = DEFAULT_PRECISION, on_frame=None, **open_kw) -> CodingReport:
+                 precision: str | None = None, on_frame=None, **open_kw) -> CodingReport:
     """Code ``src`` into ``out`` (.v1d, written atomically). ``on_frame(t, x_hat)`` is
     called with each reconstruction (what the decoder will produce). ``precision``:
-    the float type the model codes in (module docstring)."""
+    the arithmetic of the coding path (module docstring; None: :func:`resolve_precision`)."""
     from vid1d.io import open_video
 
     check_not_input(out, [src])
     if intra_period != -1 and intra_period < 1:
         raise InputError(f"intra period must be -1 or >= 1, got {intra_period}")
     quality = check_quality(model, quality)
-    dtype = check_precision(precision)
+    precision = resolve_precision(model, precision)
+    dtype = PRECISIONS[precision]
     model = prepare_for_coding(model.to(device))
     sha = weights_sha256(model)  # of the weights as stored, before the cast
     report = CodingReport()
@@ -339,7 +356,7 @@ def _mismatch_hint(ext: dict, device: str | torch.device) -> str:
         return (f"; the stream was encoded on {ext['device']} in {ext['precision']} and is "
                 f"decoded on {here}: decode it on {ext['device']}"
                 + (" (float32 streams decode reliably only on the kind of device that encoded "
-                   "them; encode with --precision float64 for portable streams)"
+                   "them; encode with --precision int for portable streams)"
                    if ext["precision"] == "float32" else ""))
     return ""
 

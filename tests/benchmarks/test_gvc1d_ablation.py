@@ -68,7 +68,7 @@ def test_tiny_end_to_end(tmp_path, sample_video, monkeypatch, capsys, load_bench
     assert abl.finished_step(runs / "no-ar") == 2 and abl.finished_step(runs / "8x16") == 0
     monkeypatch.setattr(abl.subprocess, "run", lambda *a, **k: (_ for _ in ()).throw(
         AssertionError("ran again")))
-    args = abl.argparse.Namespace(runs=str(runs), steps=2, jobs=2, frames=2, precision="float64",
+    args = abl.argparse.Namespace(runs=str(runs), steps=2, jobs=2, frames=2, precision=meta["precision"],
                                   qualities="0,2,4,7")
     abl.train_all(args, ["no-ar", "mem-1d"], {})
     rds = abl.evaluate_all(args, ["no-ar", "mem-1d"], [str(sample_video)], {})

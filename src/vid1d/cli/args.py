@@ -6,13 +6,13 @@ import argparse
 
 from vid1d.errors import InputError
 
-# vid1d.codec.PRECISIONS, default first, named here so that parsing does not import torch
-PRECISION_CHOICES = ("float64", "float32", "int")
+# vid1d.codec.PRECISIONS, default first (None on the command line: int where the model
+# has an integer coding path, else float64), named here so that parsing does not import torch
+PRECISION_CHOICES = ("int", "float64", "float32")
 
 
 def add_precision_arg(p: argparse.ArgumentParser, help: str) -> None:
-    p.add_argument("--precision", choices=PRECISION_CHOICES, default=PRECISION_CHOICES[0],
-                   help=help)
+    p.add_argument("--precision", choices=PRECISION_CHOICES, default=None, help=help)
 
 
 def parse_size(text: str | None, flag: str = "--size") -> tuple[int, int] | None:

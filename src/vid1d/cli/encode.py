@@ -31,9 +31,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--size", help="WxH for raw .yuv input")
     p.add_argument("--pix-fmt", help="pixel format for raw .yuv input")
     p.add_argument("--device", default="cpu", help="cpu | cuda")
-    add_precision_arg(p, "float type of the coding path, stored in the stream (default float64, "
-                   "for decoding on another kind of device: float32 streams failed to decode "
-                   "across CPU and CUDA at 480p; float32 is ~3x faster on a CPU)")
+    add_precision_arg(p, "arithmetic of the coding path, stored in the stream: int (default) "
+                   "decodes on any machine by construction; float64 is ~2x faster to decode "
+                   "on a CPU and very likely portable; float32 is ~3x faster again and "
+                   "decodes only on the kind of device that encoded (CPU vs CUDA)")
     p.set_defaults(func=run)
 
 

@@ -28,11 +28,11 @@ import torch
 
 from vid1d.baselines.source import prepare_source
 from vid1d.codec import (
-    DEFAULT_PRECISION,
     check_quality,
     decode_video,
     encode_video,
     load_codec,
+    resolve_precision,
 )
 from vid1d.errors import InputError
 from vid1d.eval.compare import compare_videos
@@ -92,13 +92,14 @@ def run_learned(model_ref: str | os.PathLike, input: str | os.PathLike, *,
                 qualities: Sequence[float] | None = None, frames: int | None = None,
                 intra_period: int = -1, metrics: Sequence[str] = LEARNED_METRICS,
                 keep_dir: str | os.PathLike | None = None, device: str = "cpu",
-                precision: str = DEFAULT_PRECISION, size=None, pix_fmt=None, fps=None,
+                precision: str | None = None, size=None, pix_fmt=None, fps=None,
                 complexity: bool = True) -> dict:
     """One learned codec's RD curve on one input, from real .v1d files coded in
-    ``precision`` (vid1d.codec)."""
+    ``precision`` (vid1d.codec; None: the model's default)."""
     from vid1d import __version__
 
     model, ckpt, qualities = load_learned(model_ref, qualities, device)
+    precision = resolve_precision(model, precision)
     model_id = ckpt.meta.get("id", str(model_ref))
     keep = make_folder(keep_dir, "bitstream folder") if keep_dir is not None else None
     points = []

@@ -44,6 +44,7 @@ MAX_WEIGHT_FRAC = 24
 EXP_BITS = 16  # attention weights: round(2^16 · e^-z), z = max logit − logit
 EXP_RANGE = 12  # 2^16 · e^-12 < 0.5: logits further below the max get weight 0
 ROPE_BITS = 14
+_LN_10000 = 9.210340371976184  # ln(10000) correctly rounded: a literal, not libm's log
 EXACT = 1 << 53  # float64 represents every integer below this
 
 
@@ -109,7 +110,8 @@ def weight_frac(w: torch.Tensor) -> int:
     peak = _peak(w.detach())
     if peak == 0.0:
         return MAX_WEIGHT_FRAC
-    return int(min(MAX_WEIGHT_FRAC, WEIGHT_BITS - 1 - math.floor(math.log2(peak))))
+    exponent = math.frexp(peak)[1]  # peak = m · 2^exponent, 0.5 <= m < 1: exact, unlike log2
+    return min(MAX_WEIGHT_FRAC, WEIGHT_BITS - exponent)
 
 
 class FixedLinear:
@@ -279,6 +281,8 @@ def rope_fixed(coords: torch.Tensor, dim: int, base: float = 10000.0
     """Integer cos/sin tables (N, dim/2) at 2^ROPE_BITS for coords (N, A), with the
     channel split of :func:`vid1d.nn.rope.rope_nd`, from deterministic float64 math
     on the host."""
+    if base != 10000.0:
+        raise ValueError("rope_fixed has ln(base) only for base 10000")
     c = coords.detach().cpu().double().numpy()
     n_axes, pairs = c.shape[-1], dim // 2
     per_axis = [pairs // n_axes] * n_axes
@@ -287,7 +291,7 @@ def rope_fixed(coords: torch.Tensor, dim: int, base: float = 10000.0
     for a, p in enumerate(per_axis):
         if p:
             inv_freq = det_exp(-(np.arange(0, 2 * p, 2, dtype=np.float64) / (2 * p))
-                               * math.log(base))
+                               * _LN_10000)
             angles.append(c[..., a, None] * inv_freq)
     sin, cos = det_sincos(np.concatenate(angles, axis=-1))
     scale = float(1 << ROPE_BITS)
@@ -320,7 +324,8 @@ class FixedAttention:
         self.qkv = FixedLinear.from_float(m.qkv)
         self.proj = FixedLinear.from_float(m.proj)
         self.scale_frac = 15
-        self.scale = round(self.head_dim**-0.5 * (1 << self.scale_frac))  # 1/sqrt(d)
+        # round(2^15 / sqrt(d)) in integers (a float pow could differ by an ulp elsewhere)
+        self.scale = (math.isqrt((1 << 2 * (self.scale_frac + 1)) // self.head_dim) + 1) // 2
         check_exact(self.head_dim * float(ACT_MAX) ** 2, "attention logits")
 
     def to(self, device) -> FixedAttention:
