@@ -143,10 +143,17 @@ def test_incremental_attention_equals_the_full_pass_and_blocks_do_not_matter():
 def test_bounds_that_would_break_exactness_are_refused():
     with pytest.raises(ValueError, match="2\\^53"):
         FixedLinear(torch.full((1, 2**20), 0.9), None)
-    fixed.attention_fixed(*(torch.zeros(1, 4, 8, dtype=torch.int64),) * 3)  # fine
-    with pytest.raises(ValueError, match="keys"):
-        k = torch.zeros(1, 2**18, 2, dtype=torch.int64)
-        fixed.attention_fixed(torch.zeros(1, 1, 2, dtype=torch.int64), k, k)
+
+
+def test_attention_over_more_keys_than_one_exact_product_holds(monkeypatch):
+    """Σ e v goes in key blocks (each exact in float64) summed in int64: any key count."""
+    g = torch.Generator().manual_seed(3)
+    q = torch.randint(-ONE, ONE, (1, 3, 8), generator=g)
+    k = torch.randint(-ONE, ONE, (1, 50, 8), generator=g)
+    v = torch.randint(-fixed.ACT_MAX, fixed.ACT_MAX, (1, 50, 8), generator=g)
+    whole = fixed.attention_fixed(q, k, v)
+    monkeypatch.setattr(fixed, "KEY_BLOCK", 7)
+    assert torch.equal(fixed.attention_fixed(q, k, v), whole)
 
 
 def test_activations_saturate_instead_of_overflowing():

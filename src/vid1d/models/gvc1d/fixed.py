@@ -136,7 +136,7 @@ class _Memory:
         """y_int (N, T, C) int64 token values; feats (1, h, w, D) fixed."""
         if state is None:
             return None
-        incoming = y_int * ONE if self.kind == "1d" else to_windows(feats, self.window)
+        incoming = saturate(y_int * ONE) if self.kind == "1d" else to_windows(feats, self.window)
         incoming = saturate(self.in_norm(self.in_lin(incoming)) + self.in_type[1])
         M = state.shape[1]
         x = saturate(torch.cat([state + self.in_type[0], incoming], dim=1))
@@ -191,7 +191,7 @@ class _Prior:
         elif y_prev is None:
             x = (self.bos + self.token_pos[i : i + 1]).expand(n, -1, -1)
         else:
-            x = saturate(self.in_proj(y_prev * ONE) + self.token_pos[i : i + 1])
+            x = saturate(self.in_proj(saturate(y_prev * ONE)) + self.token_pos[i : i + 1])
         for layer, cache in zip(self.layers, state.caches, strict=True):
             x = layer(x, cache=cache)
         state.position += x.shape[1]
@@ -234,8 +234,8 @@ class FixedGVC1D:
         lo = q >> QUALITY_FRAC
         hi = min(lo + 1, len(self.log_qstep) - 1)
         w = q - (lo << QUALITY_FRAC)
-        cond = round_shift(self.embed[lo] * ((1 << QUALITY_FRAC) - w) + self.embed[hi] * w,
-                           QUALITY_FRAC)[None]  # (1, cond_dim)
+        cond = saturate(round_shift(self.embed[lo] * ((1 << QUALITY_FRAC) - w)
+                                    + self.embed[hi] * w, QUALITY_FRAC))[None]  # (1, cond_dim)
         for block in self.blocks():
             if block.ada is not None:
                 block.condition(cond)
