@@ -32,6 +32,7 @@ import math
 
 import numpy as np
 import torch
+from einops import rearrange
 from torch import nn
 
 from vid1d.entropy.detmath import det_exp, det_normal_cdf, det_sincos
@@ -338,15 +339,16 @@ class FixedAttention:
 
     def __call__(self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor] | None = None,
                  cache: FixedKVCache | None = None) -> torch.Tensor:
-        B, N, _ = x.shape
-        qkv = self.qkv(x).reshape(B, N, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
-        q, k, v = qkv[0], qkv[1], qkv[2]  # (B, h, N, d)
+        """x (B, N, D) int; ``rope``: integer cos/sin (N, d/2); ``cache``: keys/values of
+        earlier positions, appended to."""
+        q, k, v = rearrange(self.qkv(x), "b n (three h d) -> three b h n d", three=3,
+                            h=self.heads)  # each (B, h, N, d)
         if rope is not None:
             q, k = saturate(apply_rope_fixed(q, *rope)), saturate(apply_rope_fixed(k, *rope))
         if cache is not None:
             k, v = cache.append(k, v)
         out = attention_fixed(round_shift(q * self.scale, self.scale_frac), k, v)  # (B, h, N, d)
-        return self.proj(out.transpose(1, 2).reshape(B, N, self.heads * self.head_dim))
+        return self.proj(rearrange(out, "b h n d -> b n (h d)"))  # (B, N, D)
 
 
 def modulate_fixed(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from einops import rearrange
 
 from vid1d.entropy.detmath import det_exp
 from vid1d.models.gvc1d.encoder import LONG, PATCH, SHORT, TOKEN
@@ -96,8 +97,8 @@ class _LocalGlobal:
         for local_layers, global_layer in zip(self.local, self.glob, strict=True):
             for layer in local_layers:
                 x = layer(x, rope=local_rope)  # (N, S, D)
-            x = global_layer(x.reshape(1, n_win * seq, -1), rope=global_rope)
-            x = x.reshape(n_win, seq, -1)
+            x = global_layer(rearrange(x, "n s d -> 1 (n s) d"), rope=global_rope)  # (1, N·S, D)
+            x = rearrange(x, "1 (n s) d -> n s d", n=n_win)  # (N, S, D)
         return x
 
 
