@@ -118,6 +118,9 @@ def check_quality(model: torch.nn.Module, quality: float, name: str = "quality")
 # and 3600.
 CODING_BYTES_PER_PIXEL = 650  # float32
 CODING_BYTES_PER_PIXEL_FLOAT64 = 3600
+# Integer coding (precision "int"): 1069 per extra pixel from 640x360 to 1280x720, 1647 per
+# pixel in all at 1280x720 (same file). The check uses 1700.
+CODING_BYTES_PER_PIXEL_INT = 1700
 
 # precision -> the float type of the model's float parts ("int": the encoder's analysis
 # and the pixel head; everything the probabilities depend on runs in integers).
@@ -184,8 +187,8 @@ def check_frame_memory(width: int, height: int, device: str | torch.device, what
     allocating would end in the kernel's OOM killer, leaving a temporary output behind."""
     if torch.device(device).type != "cpu":
         return  # CUDA reports its own out-of-memory errors
-    per_pixel = (CODING_BYTES_PER_PIXEL_FLOAT64 if dtype in (torch.float64, torch.int64)
-                 else CODING_BYTES_PER_PIXEL)
+    per_pixel = {torch.float64: CODING_BYTES_PER_PIXEL_FLOAT64,
+                 torch.int64: CODING_BYTES_PER_PIXEL_INT}.get(dtype, CODING_BYTES_PER_PIXEL)
     need = width * height * per_pixel
     free = _memory_available()
     if free is not None and need > free:
@@ -285,7 +288,8 @@ def coding_precision(model: torch.nn.Module, precision: str):
 
 
 def _memory_dtype(precision: str) -> torch.dtype:
-    """What a frame's working memory is made of: integer coding holds int64 tensors."""
+    """What a frame's working memory is made of (for :func:`check_frame_memory`):
+    integer coding holds int64 tensors."""
     return torch.int64 if precision == "int" else PRECISIONS[precision]
 
 

@@ -224,6 +224,12 @@ def test_frames_too_large_for_memory_are_refused_before_coding(tmp_path, sample_
     codec.check_frame_memory(176, 144, "cpu", "encoding", codec.PRECISIONS["float32"])
     with pytest.raises(codec.InputError, match="176x144 frame needs about"):
         codec.check_frame_memory(176, 144, "cpu", "encoding", codec.PRECISIONS["float64"])
+    # integer coding (int64 tensors) sits between the two
+    monkeypatch.setattr(codec, "_memory_available",
+                        lambda: 176 * 144 * codec.CODING_BYTES_PER_PIXEL_INT)
+    codec.check_frame_memory(176, 144, "cpu", "decoding", codec._memory_dtype("int"))
+    with pytest.raises(codec.InputError, match="176x144 frame needs about"):
+        codec.check_frame_memory(176, 144, "cpu", "decoding", codec._memory_dtype("float64"))
 
 
 def test_streams_a_learned_codec_never_writes_are_refused(tmp_path, sample_video, model_id, capsys):
