@@ -261,22 +261,25 @@ def attention_fixed(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
     lead = q.shape[:-2]
     q, k, v = q.reshape(-1, q.shape[-2], d), k.reshape(-1, nk, d), v.reshape(-1, nk, v.shape[-1])
     table = exp_table(q.device)
-    last = float((table.numel() - 1) * ONE)
+    last = float(table.numel() - 1)
     out = torch.empty(*q.shape[:-1], v.shape[-1], dtype=torch.int64, device=q.device)
     nq = q.shape[1]
     groups = max(1, block_elements // (nq * nk))  # (batch·head) groups per block
     rows = max(1, block_elements // nk) if groups == 1 else nq  # query rows per block
     for g in range(0, q.shape[0], groups):
-        kt, vd = k[g : g + groups].transpose(-1, -2).double(), v[g : g + groups].double()
+        kt = k[g : g + groups].transpose(-1, -2).double()
+        v1 = torch.cat([v[g : g + groups], torch.ones_like(v[g : g + groups, :, :1])], dim=-1)
+        v1 = v1.double()  # (groups, Nk, d + 1): the last column makes the product give Σ e too
         for s in range(0, nq, rows):
             logits = float64_matmul(q[g : g + groups, s : s + rows].double(), kt)  # exact
-            z = torch.sub(logits.amax(dim=-1, keepdim=True), logits, out=logits)  # >= 0, exact
-            # clamp, scale by a power of two (exact) and truncate (= floor, as z >= 0)
-            index = z.clamp_(max=last).mul_(1.0 / ONE).to(torch.int32)
-            e = table[index]  # (groups, rows, Nk); a row's maximum weighs 2^EXP_BITS
-            num = sum(float64_matmul(e[..., c : c + KEY_BLOCK], vd[:, c : c + KEY_BLOCK]).long()
-                      for c in range(0, nk, KEY_BLOCK))  # each exact, summed in int64
-            out[g : g + groups, s : s + rows] = round_div(num, e.sum(dim=-1, keepdim=True).long())
+            # z = (max − l) / 2^FRAC in one pass (a power-of-two scaling: exact), then clamp
+            # and truncate (= floor, as z >= 0)
+            top = logits.amax(dim=-1, keepdim=True).mul_(1.0 / ONE)
+            z = torch.add(top, logits, alpha=-1.0 / ONE, out=logits)
+            e = table[z.clamp_(max=last).to(torch.int32)]  # (groups, rows, Nk); max -> 2^EXP_BITS
+            acc = sum(float64_matmul(e[..., c : c + KEY_BLOCK], v1[:, c : c + KEY_BLOCK]).long()
+                      for c in range(0, nk, KEY_BLOCK))  # each block exact, summed in int64
+            out[g : g + groups, s : s + rows] = round_div(acc[..., :-1], acc[..., -1:])
     return out.reshape(*lead, *out.shape[-2:])
 
 
