@@ -16,7 +16,10 @@ the prior's and the memory's inputs) and returns
 ``{"x_hat", "likelihoods"}``; ``training_losses`` adds R + λ·D with λ sampled per
 clip from the 8 levels. Coding: ``compress_frame`` / ``decompress_frame`` run
 the same modules, with the prior evaluated token by token through exactly the
-same incremental code on both sides (see ar_prior.py, tables.py).
+same incremental code on both sides (see ar_prior.py, tables.py). Inside
+``fixed_point()`` (``--precision int``, the default) everything the probabilities and
+the carried state depend on runs in integer networks instead (fixed.py), so the two
+sides agree on any machine; the loop is the same, written against either arithmetic.
 """
 
 from __future__ import annotations
