@@ -162,3 +162,15 @@ def test_activations_saturate_instead_of_overflowing():
     out = FixedLinear.from_float(lin)(to_fixed(huge))
     assert out.abs().max() <= fixed.ACT_MAX
     assert ONE == 2**fixed.FRAC
+
+
+def test_paper_width_layers_are_within_the_exactness_bounds():
+    """The `paper` preset's widths (dim 768, MLP 3072, 12 heads): every bound holds."""
+    torch.manual_seed(0)
+    block = TransformerBlock(768, 12, 4.0, cond_dim=128)
+    with torch.no_grad():
+        block.ada[-1].weight.normal_(0, 0.02)
+    fb = FixedBlock(block)
+    fb.condition(to_fixed(torch.randn(1, 128)))
+    x = to_fixed(torch.randn(1, 6, 768))
+    assert fb(x).shape == (1, 6, 768)
