@@ -15,7 +15,9 @@ mechanism, not a measurement across machines: benchmarks/cross_device.py on a GP
 machine is that (docs/results/cross_device.md).
 
 Content: the bundled carphone clip, resized (bilinear) to ``--size``. Writes
-docs/results/precision_margin.{md,json}.
+docs/results/precision_margin.{md,json}. Integer coding (``--precision int``, the
+default since 2026-12-03) is not modelled: its entropy path computes nothing that another
+machine could round differently (docs/results/gvc1d.md, "Integer coding").
 """
 
 from __future__ import annotations
