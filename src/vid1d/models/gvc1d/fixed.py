@@ -79,17 +79,18 @@ class _LocalGlobal:
         self.head_dim = m.head_dim
         self.local = [[FixedBlock(layer) for layer in layers] for layers in m.local]
         self.glob = [FixedBlock(layer) for layer in m.glob]
-        self._rope: dict = {}
+        self._rope: tuple | None = None  # (key, tables) of the last frame size
 
     def blocks(self) -> list[FixedBlock]:
         return [b for layers in self.local for b in layers] + self.glob
 
     def rope(self, coords: torch.Tensor, key, device):
-        if key not in self._rope:
+        """Integer RoPE tables (local, global) for this frame size, kept while it lasts."""
+        if self._rope is None or self._rope[0] != key:
             local = rope_fixed(coords[0] - coords[0].amin(dim=0), self.head_dim)
             glob = rope_fixed(coords.reshape(-1, 2), self.head_dim)
-            self._rope = {key: tuple(tuple(t.to(device) for t in r) for r in (local, glob))}
-        return self._rope[key]
+            self._rope = (key, tuple(tuple(t.to(device) for t in r) for r in (local, glob)))
+        return self._rope[1]
 
     def __call__(self, x, coords, key):
         n_win, seq = coords.shape[:2]
