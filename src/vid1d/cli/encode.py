@@ -33,7 +33,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="cpu", help="cpu | cuda")
     add_precision_arg(p, "arithmetic of the coding path, stored in the stream: int (default; "
                    "float64 for a model without an integer path) decodes on any machine by "
-                   "construction; float64 decodes 1.5-3x faster on a CPU and is very likely "
+                   "construction; float64 decodes 1.5-2.5x faster on a CPU and is very likely "
                    "portable; float32 is ~3x faster again and decodes only on the kind of "
                    "device that encoded (CPU vs CUDA)")
     p.set_defaults(func=run)
