@@ -9,14 +9,15 @@ portrait video) and centre-cropped to it — the shapes the small
 models train on; with ``--scale native``, centre crops of that shape at the videos' own
 resolution instead, the scale of the training crops. Measured, all in one run:
 
-1. reconstruction PSNR/SSIM (LPIPS when $VID1D_LPIPS_WEIGHTS is set) of One-DVA
+1. reconstruction PSNR/SSIM (and, with ``--stlpips`` / ``--lpips``, ST-LPIPS alex /
+   LPIPS, whose weights come from ``vid1d weights fetch stlpips-alex`` / $VID1D_LPIPS_WEIGHTS) of One-DVA
    (100% 1D latents, 1 Euler step) vs the 3D causal-CNN baseline at the same
    compression (4×16×16, same latent channels);
 2. PSNR against the kept 1D latent fraction (0%…100%) for the high- and
    low-motion thirds of the clips (Fig. 5);
 3. motion-adaptive length vs a constant length at the same average token count
    (Table 1 rows 7–8);
-4. 1 / 4 / 8 / 25 Euler sampling steps (Fig. 3);
+4. 1 / 4 / 8 / 25 Euler sampling steps (Fig. 3; with the perceptual metrics too);
 5. encode and decode time per clip (this machine, batch 1).
 
 Writes docs/results/onedva.{md,json} and onedva_length.png.
@@ -36,7 +37,7 @@ import torch.nn.functional as F
 from vid1d.data.sources import VIDEO_EXTS
 from vid1d.eval.provenance import machine_info, utc_now
 from vid1d.io import open_video
-from vid1d.metrics import psnr, ssim
+from vid1d.metrics import LPIPS, STLPIPS, psnr, ssim
 from vid1d.models.onedva import alignment_similarities
 from vid1d.models.onedva.length import raw_motion_score
 from vid1d.models.registry import load_model
@@ -76,6 +77,13 @@ def frame_metrics(rec: torch.Tensor, ref: torch.Tensor) -> tuple[float, float]:
     return float(psnr(a, b).mean()), float(ssim(a, b).mean())
 
 
+def perceptual(nets: dict, rec: torch.Tensor, ref: torch.Tensor) -> dict[str, float]:
+    """Mean over the frames of (1, 3, T, H, W) clips of each perceptual distance in ``nets``."""
+    a, b = rec[0].transpose(0, 1).clamp(0, 1), ref[0].transpose(0, 1)
+    with torch.no_grad():
+        return {k: float(net(a, b).mean()) for k, net in nets.items()}
+
+
 def mean(xs):
     return sum(xs) / len(xs) if xs else float("nan")
 
@@ -89,18 +97,27 @@ def main() -> None:
     ap.add_argument("--scale", choices=["cover", "native"], default="cover",
                     help="clips: whole frames downscaled to 64×112 (cover), or centre crops at "
                          "the video's resolution (native, the training crops' scale)")
+    ap.add_argument("--stlpips", action="store_true",
+                    help="also ST-LPIPS alex (weights: vid1d weights fetch stlpips-alex)")
+    ap.add_argument("--lpips", action="store_true", help="also LPIPS ($VID1D_LPIPS_WEIGHTS)")
     ap.add_argument("--out", default="docs/results/onedva")
     args = ap.parse_args()
+    nets = {}
+    if args.stlpips:
+        nets["stlpips"] = STLPIPS.from_file()
+    if args.lpips:
+        nets["lpips"] = LPIPS.from_file()
     torch.manual_seed(0)
     model, ckpt = load_model(args.model)
     clips = load_clips(Path(args.videos), args.clips_per_video, scale=args.scale)
     print(f"{len(clips)} clips of {tuple(clips[0]['video'].shape)}")
     res = {"date": utc_now(), "machine": machine_info(), "model": args.model,
            "model_card": ckpt.meta.get("card", {}), "clips": [c["name"] for c in clips],
-           "scale": args.scale}
+           "scale": args.scale,
+           "perceptual": {k: net.version for k, net in nets.items()}}
 
     # 1 + 5: full-length reconstruction and timing
-    rows, enc_t, dec_t = [], [], []
+    rows, enc_t, dec_t, perc = [], [], [], []
     for c in clips:
         v = c["video"][None]
         t0 = time.perf_counter()
@@ -114,6 +131,7 @@ def main() -> None:
         c["motion"] = float(raw_motion_score(v)[0])
         c["score"] = float(model.motion_score(v)[0])
         rows.append(frame_metrics(rec, v))
+        perc.append(perceptual(nets, rec, v))
     # References with no model: each clip's mean colour as a flat video, and mid-gray.
     flat = [frame_metrics(c["video"][None].mean(dim=(2, 3, 4), keepdim=True)
                           .expand_as(c["video"][None]), c["video"][None]) for c in clips]
@@ -123,10 +141,11 @@ def main() -> None:
                         "flat_psnr_per_clip": [r[0] for r in flat]}
     res["onedva"] = {"psnr": mean([r[0] for r in rows]), "ssim": mean([r[1] for r in rows]),
                      "encode_s_per_clip": mean(enc_t), "decode_s_per_clip_1step": mean(dec_t),
-                     "psnr_per_clip": [r[0] for r in rows]}
+                     "psnr_per_clip": [r[0] for r in rows],
+                     **{k: mean([p[k] for p in perc]) for k in nets}}
     if args.baseline:
         base, bckpt = load_model(args.baseline)
-        brows, benc, bdec = [], [], []
+        brows, benc, bdec, bperc = [], [], [], []
         for c in clips:
             v = c["video"][None]
             with torch.no_grad():
@@ -138,10 +157,12 @@ def main() -> None:
             benc.append(t1 - t0)
             bdec.append(t2 - t1)
             brows.append(frame_metrics(rec, v))
+            bperc.append(perceptual(nets, rec, v))
         res["baseline"] = {"model": args.baseline, "model_card": bckpt.meta.get("card", {}),
                            "psnr": mean([r[0] for r in brows]), "ssim": mean([r[1] for r in brows]),
                            "encode_s_per_clip": mean(benc), "decode_s_per_clip": mean(bdec),
-                           "psnr_per_clip": [r[0] for r in brows]}
+                           "psnr_per_clip": [r[0] for r in brows],
+                           **{k: mean([p[k] for p in bperc]) for k in nets}}
 
     # 2: PSNR against the kept 1D fraction, high- vs low-motion thirds
     order = sorted(range(len(clips)), key=lambda i: clips[i]["motion"])
@@ -174,15 +195,17 @@ def main() -> None:
     # 4: sampling steps
     res["steps"] = {}
     for n in STEPS:
-        vals, secs = [], []
+        vals, secs, sperc = [], [], []
         for c in clips:
             v = c["video"][None]
             t0 = time.perf_counter()
             rec = model.decode(c["latents"], steps=n)
             secs.append(time.perf_counter() - t0)
             vals.append(frame_metrics(rec, v))
+            sperc.append(perceptual(nets, rec, v))
         res["steps"][n] = {"psnr": mean([x[0] for x in vals]), "ssim": mean([x[1] for x in vals]),
-                           "decode_s_per_clip": mean(secs)}
+                           "decode_s_per_clip": mean(secs),
+                           **{k: mean([p[k] for p in sperc]) for k in nets}}
 
     # 6: are the latents used? Posterior σ (a latent drowned in σ ≥ 1 noise in training
     # carries nothing), and PSNR when each clip is decoded with the next clip's 1D latents.
@@ -220,6 +243,7 @@ def main() -> None:
            f"--clips-per-video {args.clips_per_video}"]
     if args.scale != "cover":
         cmd.append(f"--scale {args.scale}")
+    cmd += [f"--{k}" for k in nets]
     if args.out != ap.get_default("out"):
         cmd.append(f"--out {args.out}")
     md = _markdown(res, " ".join(cmd), png.name)
@@ -264,18 +288,28 @@ def _per_source_table(r: dict) -> list[str]:
 
 def _markdown(r: dict, cmd: str, png: str) -> str:
     m = r["machine"]
+    pk = list(r.get("perceptual", {}))  # perceptual columns, lower is better
+    names = {"stlpips": "ST-LPIPS", "lpips": "LPIPS"}
+    ph = "".join(f" {names[k]} ↓ |" for k in pk)
+    pd = "".join("---|" for _ in pk)
+
+    def pc(row: dict) -> str:
+        return "".join(f" {row[k]:.4f} |" for k in pk)
+
     lines = [f"# One-DVA reconstruction ({r['date'][:10]})", "",
              f"Command: `{cmd}`  ", f"Machine: {m['cpu']} ({m['cpu_count']} cores), torch "
              f"{m['torch']}; {len(r['clips'])} clips of 17 frames (64×112 / 112×64"
              + ("; centre crops at each video's own resolution" if r.get("scale") == "native" else "")
              + ").", "",
-             "| model | PSNR (dB) | SSIM | encode s/clip | decode s/clip |", "|---|---|---|---|---|",
-             f"| {r['model']} (100% 1D, 1 step) | {r['onedva']['psnr']:.2f} | {r['onedva']['ssim']:.4f} "
-             f"| {r['onedva']['encode_s_per_clip']:.3f} | {r['onedva']['decode_s_per_clip_1step']:.3f} |"]
+             "| model | PSNR (dB) | SSIM |" + ph + " encode s/clip | decode s/clip |",
+             "|---|---|---|" + pd + "---|---|",
+             f"| {r['model']} (100% 1D, 1 step) | {r['onedva']['psnr']:.2f} | {r['onedva']['ssim']:.4f} |"
+             + pc(r["onedva"])
+             + f" {r['onedva']['encode_s_per_clip']:.3f} | {r['onedva']['decode_s_per_clip_1step']:.3f} |"]
     if "baseline" in r:
         b = r["baseline"]
-        lines.append(f"| {b['model']} (3D causal CNN, KL) | {b['psnr']:.2f} | {b['ssim']:.4f} "
-                     f"| {b['encode_s_per_clip']:.3f} | {b['decode_s_per_clip']:.3f} |")
+        lines.append(f"| {b['model']} (3D causal CNN, KL) | {b['psnr']:.2f} | {b['ssim']:.4f} |"
+                     + pc(b) + f" {b['encode_s_per_clip']:.3f} | {b['decode_s_per_clip']:.3f} |")
     ref = r["reference"]
     lines += ["", "PSNR (dB) per source (mean over its clips):", "", *_per_source_table(r)]
     lines += ["", f"References without a model: each clip's flat mean colour "
@@ -288,15 +322,20 @@ def _markdown(r: dict, cmd: str, png: str) -> str:
     a = r["adaptive_vs_constant"]
     lines += ["", f"Same average 1D fraction ({100 * a['average_fraction']:.1f}%): motion-adaptive "
               f"{a['adaptive_psnr']:.2f} dB vs constant {a['constant_psnr']:.2f} dB.", "",
-              "| Euler steps | PSNR (dB) | SSIM | decode s/clip |", "|---|---|---|---|"]
+              "| Euler steps | PSNR (dB) | SSIM |" + ph + " decode s/clip |",
+              "|---|---|---|" + pd + "---|"]
     for n, s in r["steps"].items():
-        lines.append(f"| {n} | {s['psnr']:.2f} | {s['ssim']:.4f} | {s['decode_s_per_clip']:.3f} |")
+        lines.append(f"| {n} | {s['psnr']:.2f} | {s['ssim']:.4f} |" + pc(s)
+                     + f" {s['decode_s_per_clip']:.3f} |")
     u = r["latent_use"]
     swapped = ("n/a" if u["psnr_with_other_clips_1d"] is None
                else f"{u['psnr_with_other_clips_1d']:.2f} dB over {u['swapped_clips']} clips")
     lines += ["", f"Latent use: mean posterior σ {u['posterior_sigma_struct']:.3f} (structural), "
               f"{u['posterior_sigma_oned']:.3f} (1D); PSNR with the next clip's 1D latents "
               f"in place of the clip's own: {swapped} (own: {r['onedva']['psnr']:.2f} dB)."]
+    if pk:
+        lines += ["", "Perceptual distances (↓ lower is better): "
+                  + "; ".join(r["perceptual"].values()) + "."]
     if u.get("align_top1_cos_to_struct") is not None:
         near = u.get("align_nearest_1d_cos")
         lines += ["", f"1D latent alignment (§3.5, posterior means): top-1 cosine to the structural "

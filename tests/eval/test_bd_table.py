@@ -121,3 +121,22 @@ def test_check_anchor_matches_like_bd_table():
         check_anchor("x265", runs)
     with pytest.raises(InputError, match="'vvenc' matches none .*ours, x265 medium"):
         check_anchor("vvenc", runs)
+
+
+def test_a_distance_is_turned_so_positive_bd_quality_is_better(make_rd):
+    # ST-LPIPS falls as the rate rises; the test codec has the anchor's distances at 80%
+    # of its rate (BD-rate -20%), or 0.01 lower at the same rates (BD-quality +0.01)
+    dist = [0.30, 0.20, 0.12, 0.07]
+
+    def with_stlpips(rd, values):
+        for p, v in zip(rd["points"], values, strict=True):
+            p["stlpips"] = v
+        return rd
+
+    anchor = with_stlpips(make_rd("x265", SIZES, PSNR), dist)
+    cheaper = with_stlpips(make_rd("ours", [b * 0.8 for b in SIZES], PSNR), dist)
+    better = with_stlpips(make_rd("other", SIZES, PSNR), [d - 0.01 for d in dist])
+    rows = bd_table([anchor, cheaper, better], anchor="x265", metrics=("stlpips",))
+    assert _row(rows, "ours", "stlpips")["bd_rate"] == pytest.approx(-20.0, abs=1e-6)
+    assert _row(rows, "other", "stlpips")["bd_quality"] == pytest.approx(0.01, abs=1e-9)
+    assert "BD-stlpips > 0: stlpips lower (better)" in format_bd_table(rows)

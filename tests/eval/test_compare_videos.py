@@ -135,3 +135,42 @@ def test_raw_yuv_named_by_size_works_with_vmaf(pair, tmp_path):
     res = compare_videos(pair[0], raw, metrics=("psnr_yuv", "vmaf"), max_frames=4)
     assert res["frames"] == 4 and res["per_frame"]["psnr_y"] == [100.0] * 4
     assert len(res["per_frame"]["vmaf"]) == 4
+
+
+@pytest.fixture
+def stlpips_weights(tmp_path, monkeypatch):
+    """A random-weight ST-LPIPS file as $VID1D_STLPIPS_WEIGHTS; returns the module."""
+    from vid1d.metrics import STLPIPS, save_metric_weights
+
+    torch.manual_seed(0)
+    model = STLPIPS("alex")
+    for k in range(5):  # the official heads are non-negative
+        lin = getattr(model, f"lin{k}").model[1]
+        lin.weight.data = lin.weight.data.abs()
+    path = tmp_path / "st.safetensors"
+    save_metric_weights(model, path, {"vid1d_format": "stlpips", "net": "alex"})
+    monkeypatch.setenv("VID1D_STLPIPS_WEIGHTS", str(path))
+    return model
+
+
+def test_stlpips_streamed_equals_whole_clip(pair, stlpips_weights, monkeypatch):
+    ref_path, dist_path, _, _ = pair
+    monkeypatch.setattr(compare_mod, "_CHUNK_BYTES", 3 * 3 * 4 * W * H)  # 3-frame chunks
+    monkeypatch.setattr(compare_mod, "_PERCEPTUAL_PIXELS", 2 * 2 * W * H)  # 2-frame batches
+    res = compare_videos(ref_path, dist_path, metrics=("psnr", "stlpips"))
+    with open_video(ref_path) as r, open_video(dist_path) as d:
+        a, b = r.read().transpose(0, 1), d.read().transpose(0, 1)
+    with torch.no_grad():
+        oracle = stlpips_weights(a, b)
+    assert res["per_frame"]["stlpips"] == pytest.approx(oracle.tolist(), rel=1e-4, abs=1e-7)
+    assert res["mean"]["stlpips"] > 0
+    assert res["metric_versions"]["stlpips"].startswith("vid1d ST-LPIPS-alex vST0.0 sha256:")
+    same = compare_videos(ref_path, ref_path, metrics=("stlpips",))
+    assert same["mean"]["stlpips"] == 0.0
+
+
+def test_stlpips_without_weights_fails_before_reading(tmp_path, monkeypatch):
+    monkeypatch.delenv("VID1D_STLPIPS_WEIGHTS", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with pytest.raises(InputError, match="vid1d weights fetch stlpips-alex"):
+        compare_videos(tmp_path / "missing.y4m", tmp_path / "missing2.y4m", metrics=("stlpips",))

@@ -32,6 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="QPs of the classic codecs (default reaches the low rates learned codecs "
                    "target, so curves overlap for BD-rate)")
     p.add_argument("--no-vmaf", action="store_true", help="skip VMAF (faster)")
+    p.add_argument("--stlpips", action="store_true",
+                   help="also ST-LPIPS alex (perceptual, lower is better): RD points, plot and "
+                   "BD columns (weights: 'vid1d weights fetch stlpips-alex')")
     p.add_argument("--device", default="cpu")
     add_precision_arg(p, "coding precision of the learned codecs (see vid1d encode --help)")
     p.set_defaults(func=run)
@@ -91,7 +94,13 @@ def run(args: argparse.Namespace) -> int:
         if (other := stems.setdefault(Path(inp).stem, str(inp))) != str(inp):
             raise InputError(f"inputs {other} and {inp} share the name {Path(inp).stem!r}; "
                              "their results would overwrite each other (rename or link one)")
-    metrics = ("psnr", "ms_ssim") + (() if args.no_vmaf else ("vmaf",))
+    metrics = (("psnr", "ms_ssim") + (() if args.no_vmaf else ("vmaf",))
+               + (("stlpips",) if args.stlpips else ()))
+    rd_metrics = ("psnr_rgb",) + metrics[1:]  # their keys in the RD files
+    if args.stlpips:
+        from vid1d.eval.compare import load_stlpips_metric
+
+        load_stlpips_metric(args.device)  # missing weights fail before the first encode
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     rds, complexity = [], []
@@ -118,11 +127,10 @@ def run(args: argparse.Namespace) -> int:
         for rd in per_input:
             label = rd["codec"].get("label", rd["codec"]["name"]).replace(" ", "_").replace(":", "_")
             write_rd(rd, out / f"{name}__{label}.json")
-        for metric in ("psnr_rgb", "ms_ssim") + (() if args.no_vmaf else ("vmaf",)):
+        for metric in rd_metrics:
             plot_rd(per_input, out / f"{name}__rd_{metric}.png", metric=metric)
         rds += per_input
-    table = format_bd_table(bd_table(rds, anchor=args.anchor,
-                                     metrics=("psnr_rgb", "ms_ssim") + (() if args.no_vmaf else ("vmaf",))))
+    table = format_bd_table(bd_table(rds, anchor=args.anchor, metrics=rd_metrics))
     lines = ["| input | codec | encode fps | decode fps | MAC/pixel |", "|---|---|---|---|---|"]
     lines += [f"| {i} | {c} | {e:.2f} | {d:.2f} | {'' if m is None else f'{m:,.0f}'} |"
               for i, c, e, d, m in complexity]

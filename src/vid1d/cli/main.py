@@ -22,7 +22,7 @@ from vid1d.utils.progress import close_all
 
 # Order is the order shown in --help.
 SUBCOMMANDS = ["encode", "decode", "tokenize", "detokenize", "info", "metrics", "baseline",
-               "bdrate", "plot", "eval", "explain", "train", "export", "data", "demo"]
+               "bdrate", "plot", "eval", "explain", "train", "export", "data", "weights", "demo"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""`vid1d metrics REF DIST`: PSNR (RGB, YUV 6:1:1), MS-SSIM and VMAF of a whole video."""
+"""`vid1d metrics REF DIST`: PSNR (RGB, YUV 6:1:1), MS-SSIM, VMAF (and ST-LPIPS) of a whole video."""
 
 from __future__ import annotations
 
@@ -41,6 +41,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     add_raw_video_args(p)
     p.add_argument("--no-vmaf", action="store_true", help="skip VMAF (the slowest metric)")
+    p.add_argument("--stlpips", action="store_true",
+                   help="also ST-LPIPS alex, a perceptual distance (lower is better; weights: "
+                   "'vid1d weights fetch stlpips-alex' or $VID1D_STLPIPS_WEIGHTS)")
     p.add_argument("--device", default="cpu", help="device for PSNR/MS-SSIM (cpu, cuda)")
     p.add_argument(
         "--json",
@@ -67,6 +70,8 @@ def format_result(res: dict) -> str:
         lines.append(f"  MS-SSIM    {m['ms_ssim']:8.5f}")
     if "vmaf" in m:
         lines.append(f"  VMAF       {m['vmaf']:8.3f}")
+    if "stlpips" in m:
+        lines.append(f"  ST-LPIPS   {m['stlpips']:8.5f}  (alex; lower is better)")
     return "\n".join(lines)
 
 
@@ -74,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
     from vid1d.eval.compare import compare_videos
     from vid1d.utils.fs import atomic_path, check_not_input
 
-    metrics = ["psnr", "psnr_yuv", "ms_ssim"] + ([] if args.no_vmaf else ["vmaf"])
+    metrics = (["psnr", "psnr_yuv", "ms_ssim"] + ([] if args.no_vmaf else ["vmaf"])
+               + (["stlpips"] if args.stlpips else []))
     if args.json:
         check_not_input(args.json, [args.ref, args.dist])
     for path in (args.ref, args.dist):

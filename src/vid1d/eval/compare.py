@@ -11,6 +11,9 @@ length), and returns per-frame values and means of:
 ``ssim``      SSIM on RGB (not in the default set)
 ``ms_ssim``   MS-SSIM on RGB (fewer scales for frames <= 160 px, recorded)
 ``vmaf``      libvmaf vmaf_v0.6.1, run by ffmpeg on the two files directly
+``stlpips``   ST-LPIPS (alex) on RGB, lower is better (not in the default set;
+              weights from ``vid1d weights fetch stlpips-alex`` or
+              ``$VID1D_STLPIPS_WEIGHTS``, loaded before any frame is read)
 ============  ==============================================================
 
 Means are arithmetic means of the per-frame values (the JVET convention for PSNR).
@@ -26,6 +29,7 @@ RGB-coded streams), RGB comes from each reader as is.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -33,10 +37,20 @@ import torch
 
 from vid1d.errors import InputError
 from vid1d.io import PLANAR_FORMATS, open_video, planes_to_rgb
-from vid1d.metrics import clip_to_frames, metric_versions, ms_ssim, psnr, psnr_yuv, ssim, vmaf
+from vid1d.metrics import (
+    STLPIPS,
+    clip_to_frames,
+    metric_versions,
+    ms_ssim,
+    psnr,
+    psnr_yuv,
+    resolve_weights,
+    ssim,
+    vmaf,
+)
 from vid1d.utils.device import check_device
 
-METRICS: tuple[str, ...] = ("psnr", "psnr_yuv", "ssim", "ms_ssim", "vmaf")
+METRICS: tuple[str, ...] = ("psnr", "psnr_yuv", "ssim", "ms_ssim", "vmaf", "stlpips")
 DEFAULT_METRICS: tuple[str, ...] = ("psnr", "psnr_yuv", "ms_ssim", "vmaf")
 # Result keys each requested metric produces.
 KEYS: dict[str, tuple[str, ...]] = {
@@ -45,7 +59,10 @@ KEYS: dict[str, tuple[str, ...]] = {
     "ssim": ("ssim",),
     "ms_ssim": ("ms_ssim",),
     "vmaf": ("vmaf",),
+    "stlpips": ("stlpips",),
 }
+RGB_METRICS: tuple[str, ...] = ("psnr", "ssim", "ms_ssim", "stlpips")
+_PERCEPTUAL_PIXELS = 2**21  # frames of one ST-LPIPS batch: at most this many pixels (both videos)
 _CHUNK_BYTES = 64 * 2**20  # one float32 RGB chunk of each video stays under this
 
 
@@ -132,7 +149,19 @@ def _to_rgb(planes, fmt, conversion: tuple[str, bool]) -> torch.Tensor:
     )
 
 
-def _rgb_metrics(x: torch.Tensor, y: torch.Tensor, names: list[str], out: dict) -> int | None:
+@functools.lru_cache(maxsize=2)
+def _stlpips(path: str, mtime: float, device: str) -> STLPIPS:
+    return STLPIPS.from_file(path).to(device)
+
+
+def load_stlpips_metric(device: str | torch.device = "cpu") -> STLPIPS:
+    """The ST-LPIPS module compare_videos uses (loaded once per weight file and device)."""
+    path = resolve_weights(None, "stlpips")
+    return _stlpips(str(path), path.stat().st_mtime, str(device))
+
+
+def _rgb_metrics(x: torch.Tensor, y: torch.Tensor, names: list[str], out: dict,
+                 stlpips: STLPIPS | None = None) -> int | None:
     """Append per-frame RGB metrics of frames (T, 3, H, W); returns MS-SSIM's scale count."""
     scales = None
     if "psnr" in names:
@@ -142,6 +171,11 @@ def _rgb_metrics(x: torch.Tensor, y: torch.Tensor, names: list[str], out: dict) 
     if "ms_ssim" in names:
         score, scales = ms_ssim(x, y, return_scales=True)
         out["ms_ssim"] += score.tolist()
+    if stlpips is not None:
+        step = max(1, _PERCEPTUAL_PIXELS // (2 * x.shape[-1] * x.shape[-2]))
+        with torch.no_grad():
+            for i in range(0, x.shape[0], step):
+                out["stlpips"] += stlpips(x[i:i + step], y[i:i + step]).tolist()
     return scales
 
 
@@ -210,6 +244,8 @@ def compare_videos(
     per_frame: dict[str, list[float]] = {k: [] for m in metrics for k in KEYS[m]}
     exact = max_frames is None
     scales: int | None = None
+    # loaded before any frame is read, so that missing weights fail first
+    stlpips = load_stlpips_metric(device) if "stlpips" in metrics else None
 
     kw = {"size": size, "pix_fmt": pix_fmt, "fps": fps, "matrix": matrix, "full_range": full_range}
     with open_video(ref, **kw) as r, open_video(dist, **kw) as d:
@@ -231,7 +267,7 @@ def compare_videos(
             )
         conversion = (matrix, bool(full_range)) if matrix is not None else rgb_conversion(r)
         chunk = chunk_frames_for(ri.width, ri.height)
-        rgb_metrics = [m for m in metrics if m in ("psnr", "ssim", "ms_ssim")]
+        rgb_metrics = [m for m in metrics if m in RGB_METRICS]
         n_frames = None
         if not rgb_metrics and "psnr_yuv" not in metrics:
             pass  # VMAF only: nothing to read here
@@ -249,7 +285,7 @@ def compare_videos(
                 if rgb_metrics:
                     x = clip_to_frames(_to_rgb(a, r.yuv_format, conversion))  # (T, 3, H, W)
                     y = clip_to_frames(_to_rgb(b, d.yuv_format, conversion))
-                    scales = _rgb_metrics(x, y, rgb_metrics, per_frame)
+                    scales = _rgb_metrics(x, y, rgb_metrics, per_frame, stlpips)
             n_frames = pairs.frames
         else:
             # An RGB source (PNG frames, RGB-coded video): RGB as each reader gives it.
@@ -257,7 +293,7 @@ def compare_videos(
                 pairs = _Lockstep(r.chunks(chunk, max_frames), d.chunks(chunk, max_frames), exact)
                 for a, b in pairs:
                     x, y = clip_to_frames(a).to(device), clip_to_frames(b).to(device)
-                    scales = _rgb_metrics(x, y, rgb_metrics, per_frame)
+                    scales = _rgb_metrics(x, y, rgb_metrics, per_frame, stlpips)
                 n_frames = pairs.frames
             if "psnr_yuv" in metrics:
                 pairs = _Lockstep(
@@ -296,5 +332,5 @@ def compare_videos(
         "mean": mean,
         "per_frame": per_frame,
         "rgb_conversion": {"matrix": conversion[0], "full_range": conversion[1]},
-        "metric_versions": metric_versions(ms_ssim_scales=scales, vmaf=vm),
+        "metric_versions": metric_versions(ms_ssim_scales=scales, vmaf=vm, stlpips=stlpips),
     }

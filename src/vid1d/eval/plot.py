@@ -31,6 +31,7 @@ AXIS_LABELS = {
     "ssim": "SSIM (RGB)",
     "ms_ssim": "MS-SSIM (RGB)",
     "vmaf": "VMAF (vmaf_v0.6.1)",
+    "stlpips": "ST-LPIPS alex (lower is better)",
 }
 _MARKERS = "osD^v<>ph*"
 

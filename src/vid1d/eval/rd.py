@@ -29,8 +29,12 @@ QUALITY_KEYS: tuple[str, ...] = (
     "ssim",
     "ms_ssim",
     "vmaf",
+    "stlpips",
 )
-"""Per-point quality values (higher is better); each is a number or null (not measured)."""
+"""Per-point quality values; each is a number or null (not measured). Higher is better,
+except for the distances in :data:`LOWER_IS_BETTER`."""
+LOWER_IS_BETTER: frozenset[str] = frozenset({"stlpips"})
+"""Distances: BD tables negate them, so that a positive BD-quality is better for every metric."""
 CONFIGS = ("low-delay", "random-access", "all-intra", "other")
 
 _TOP = {
@@ -291,6 +295,8 @@ def bd_table(
                 try:
                     ra, qa = curve(anc, metric)
                     rt, qt = curve(rd, metric)
+                    if metric in LOWER_IS_BETTER:
+                        qa, qt = [-v for v in qa], [-v for v in qt]
                 except InputError as e:
                     row["note"] = str(e)
                 else:
@@ -371,7 +377,7 @@ def format_bd_table(rows: list[dict], fmt: str = "markdown") -> str:
         j = 3 + 2 * metrics.index(r["metric"])
         line[j] = _cell(r["bd_rate"], "+.2f")
         line[j + 1] = _cell(
-            r["bd_quality"], "+.4f" if r["metric"] in ("ms_ssim", "ssim") else "+.3f"
+            r["bd_quality"], "+.4f" if r["metric"] in ("ms_ssim", "ssim", "stlpips") else "+.3f"
         )
         if r["note"]:
             notes.append(f"{r['source']} / {r['codec']} / {r['metric']}: {r['note']}")
@@ -381,6 +387,8 @@ def format_bd_table(rows: list[dict], fmt: str = "markdown") -> str:
         f"anchor: {anchor}; rate: bpp; BD method: {rows[0]['method']}; "
         "negative BD-rate = fewer bits than the anchor at equal quality"
     ]
+    foot += [f"BD-{m} > 0: {m} lower (better) than the anchor's at equal rate"
+             for m in metrics if m in LOWER_IS_BETTER]
     foot += notes
     if fmt == "markdown":
         out = [

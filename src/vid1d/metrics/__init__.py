@@ -5,6 +5,8 @@
 - :func:`vmaf` -- libvmaf vmaf_v0.6.1 through the imageio-ffmpeg binary
 - :class:`LPIPS`, :class:`DISTS` -- perceptual distances, weights from a local file
   (:func:`convert_weights` builds it from the official checkpoints)
+- :class:`STLPIPS` -- shift-tolerant LPIPS (Ghildyal & Liu 2022), whose official
+  weights ``vid1d weights fetch stlpips-alex`` gets from PyPI (:func:`convert_stlpips`)
 - :func:`bd_rate`, :func:`bd_quality` -- Bjøntegaard deltas (PCHIP / cubic)
 - :func:`metric_versions` -- what to record next to every number
 
@@ -15,18 +17,21 @@ device and return ``(N,)``; clips ``(C, T, H, W)`` go through
 
 from vid1d.metrics._checks import clip_to_frames
 from vid1d.metrics.bd import bd_psnr, bd_quality, bd_rate
-from vid1d.metrics.convert import convert_weights, save_metric_weights
+from vid1d.metrics.convert import convert_stlpips, convert_weights, save_metric_weights
 from vid1d.metrics.dists import DISTS, load_dists
 from vid1d.metrics.lpips import LPIPS, load_lpips
 from vid1d.metrics.psnr import PSNR_MAX_DB, mse, psnr, psnr_yuv
 from vid1d.metrics.ssim import MS_SSIM_WEIGHTS, ms_ssim, ms_ssim_scales, ssim
+from vid1d.metrics.stlpips import STLPIPS, load_stlpips
 from vid1d.metrics.versions import metric_versions
 from vid1d.metrics.vmaf import VMAF_MODEL, VmafResult, vmaf
+from vid1d.metrics.weights import resolve_weights
 
 __all__ = [
     "DISTS",
     "LPIPS",
     "MS_SSIM_WEIGHTS",
+    "STLPIPS",
     "PSNR_MAX_DB",
     "VMAF_MODEL",
     "VmafResult",
@@ -34,15 +39,18 @@ __all__ = [
     "bd_quality",
     "bd_rate",
     "clip_to_frames",
+    "convert_stlpips",
     "convert_weights",
     "load_dists",
     "load_lpips",
+    "load_stlpips",
     "metric_versions",
     "ms_ssim",
     "ms_ssim_scales",
     "mse",
     "psnr",
     "psnr_yuv",
+    "resolve_weights",
     "save_metric_weights",
     "ssim",
     "vmaf",

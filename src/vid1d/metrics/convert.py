@@ -9,6 +9,10 @@ The user supplies files they already have (vid1d downloads nothing):
 - ``dists``: backbone torchvision ``vgg16-397923af.pth``,
   head DISTS_pytorch ``weights.pt`` (``alpha`` and ``beta``).
 
+:func:`convert_stlpips` does the same for ST-LPIPS's single official file
+(``alex_shift_tolerant.pth`` / ``vgg_shift_tolerant.pth`` of the
+``stlpips-pytorch`` wheel), which holds backbone and heads together.
+
 They are read with ``torch.load(..., weights_only=True)`` only, so a checkpoint
 that needs arbitrary unpickling is refused rather than executed. The tensors
 keep their official names (see :mod:`vid1d.metrics.lpips` and
@@ -19,6 +23,7 @@ dropped. The output is written atomically and never over an input.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -29,6 +34,7 @@ from torch import Tensor, nn
 from vid1d.errors import InputError
 from vid1d.metrics.dists import DISTS
 from vid1d.metrics.lpips import LPIPS
+from vid1d.metrics.stlpips import STLPIPS
 from vid1d.metrics.weights import check_tensors, file_sha256
 from vid1d.utils.fs import atomic_path, check_not_input
 
@@ -99,6 +105,50 @@ def convert_weights(
     }
     if kind.startswith("lpips"):
         meta.update(net=kind.split("-")[1], version="0.1")
+    return save_metric_weights(tensors, out, meta)
+
+
+def convert_stlpips(official: str | os.PathLike, out: str | os.PathLike) -> Path:
+    """Write the ST-LPIPS safetensors file from an official ``*_shift_tolerant.pth``.
+
+    The backbone (alex or vgg) is read from the heads' widths. The official
+    ``net.slice<k>.<i>.*`` convolutions become ``features.<i>.*``; the fixed
+    tensors (ScalingLayer constants, binomial blur filters) are checked against
+    the values :class:`STLPIPS` builds in, then dropped.
+
+    Raises:
+        InputError: unreadable file, not ST-LPIPS weights, or ``out`` is ``official``.
+    """
+    official, out = Path(official), Path(out)
+    check_not_input(out, [official] if official.exists() else [])
+    raw = _load_official(official, "ST-LPIPS weights")
+    lin1 = raw.get("lin1.model.1.weight")
+    widths = {192: "alex", 128: "vgg"}
+    net = widths.get(int(lin1.shape[1])) if lin1 is not None and lin1.dim() == 4 else None
+    if net is None:
+        raise InputError(f"convert_stlpips: {official} is not an ST-LPIPS alex/vgg weight file")
+    model = STLPIPS(net)
+    blur = torch.tensor([1.0, 2.0, 1.0])
+    blur = blur[:, None] * blur[None, :] / 16
+    tensors: dict[str, Tensor] = {}
+    for key, value in raw.items():
+        conv = re.fullmatch(r"net\.slice\d+\.(\d+)\.(weight|bias)", key)
+        if conv:
+            tensors[f"features.{conv[1]}.{conv[2]}"] = value
+        elif key.startswith("lin"):
+            tensors[key] = value
+        elif key.endswith(".filt"):
+            if not torch.equal(value, blur.expand_as(value)):
+                raise InputError(f"convert_stlpips: {official}: {key} is not the 3x3 binomial filter")
+        elif key.startswith("scaling_layer."):
+            ours = getattr(model, key.split(".")[1]).to(value.dtype)
+            if value.shape != ours.shape or not torch.allclose(value, ours):
+                raise InputError(f"convert_stlpips: {official}: {key} differs from LPIPS's constants")
+        else:
+            raise InputError(f"convert_stlpips: {official}: unexpected tensor {key}")
+    check_tensors(tensors, model.expected_shapes(), f"convert_stlpips ({net})")
+    meta = {"vid1d_format": "stlpips", "net": net, "version": "ST0.0",
+            "source": f"{official.name} sha256:{file_sha256(official)}"}
     return save_metric_weights(tensors, out, meta)
 
 

@@ -47,6 +47,7 @@ from vid1d.metrics.weights import load_checked, read_metric_weights, weights_tag
 Net = Literal["vgg", "alex"]
 MIN_SIDE = {"vgg": 16, "alex": 31}
 """Smallest frame side whose deepest tap (relu5) is still at least 1x1."""
+BACKBONES = {"vgg": (VGG16Features, VGG16_CHANNELS), "alex": (AlexNetFeatures, ALEXNET_CHANNELS)}
 
 
 class _NetLin(nn.Module):
@@ -67,15 +68,23 @@ class LPIPS(nn.Module):
     ``LPIPS(net)`` alone has random weights (tests, or as a container to fill);
     parameters never require grad, but the forward pass is differentiable with
     respect to the inputs, so it can serve as a training loss.
+
+    Subclasses with other backbones (:class:`vid1d.metrics.STLPIPS`) set the
+    class attributes below; the distance itself is the same.
     """
+
+    METRIC = "lpips"  # weight-file tag and $VID1D_<METRIC>_WEIGHTS
+    NAME = "LPIPS"
+    MIN_SIDE: dict[str, int] = MIN_SIDE
+    BACKBONES: dict[str, tuple[type[nn.Module], tuple[int, ...]]] = BACKBONES
 
     def __init__(self, net: Net = "vgg") -> None:
         super().__init__()
-        if net not in MIN_SIDE:
-            raise InputError(f"LPIPS: net must be 'vgg' or 'alex', got {net!r}")
+        if net not in self.MIN_SIDE:
+            raise InputError(f"{self.NAME}: net must be 'vgg' or 'alex', got {net!r}")
         self.net = net
-        self.features = VGG16Features() if net == "vgg" else AlexNetFeatures()
-        channels = VGG16_CHANNELS if net == "vgg" else ALEXNET_CHANNELS
+        features, channels = self.BACKBONES[net]
+        self.features = features()
         for k, c in enumerate(channels):
             self.add_module(f"lin{k}", _NetLin(c))
         # ScalingLayer of the official code (ImageNet statistics in [-1, 1] units)
@@ -94,13 +103,22 @@ class LPIPS(nn.Module):
         Raises :class:`InputError` (with instructions) if no file is given or found,
         and if tensor names or shapes are wrong, or the backbone is not ``net``.
         """
-        p, tensors, meta = read_metric_weights(path, "lpips")
-        file_net = meta.get("net") or _infer_net(tensors)
-        if file_net not in MIN_SIDE:
-            raise InputError(f"LPIPS weights {p}: cannot tell the backbone (vgg or alex)")
+        p, tensors, meta = read_metric_weights(path, cls.METRIC)
+        file_net = meta.get("net") or cls._infer_net(tensors)
+        if file_net not in cls.MIN_SIDE:
+            raise InputError(f"{cls.NAME} weights {p}: cannot tell the backbone (vgg or alex)")
         if net is not None and net != file_net:
-            raise InputError(f"LPIPS weights {p} are for net={file_net!r}, not {net!r}")
-        return load_checked(cls(file_net), tensors, p, f"LPIPS weights {p}")
+            raise InputError(f"{cls.NAME} weights {p} are for net={file_net!r}, not {net!r}")
+        return load_checked(cls(file_net), tensors, p, f"{cls.NAME} weights {p}")
+
+    @classmethod
+    def _infer_net(cls, tensors: dict[str, Tensor]) -> str | None:
+        """The backbone whose deepest convolution the file holds (files without metadata)."""
+        for net, (features, _) in cls.BACKBONES.items():
+            deepest = [k for k in features().state_dict() if k.endswith(".weight")][-1]
+            if f"features.{deepest}" in tensors:
+                return net
+        return None
 
     def expected_shapes(self) -> dict[str, tuple[int, ...]]:
         """``{tensor name: shape}`` of a weight file for this backbone."""
@@ -109,16 +127,16 @@ class LPIPS(nn.Module):
     @property
     def version(self) -> str:
         """E.g. ``"vid1d LPIPS-vgg v0.1 sha256:0123456789ab"`` (for result files)."""
-        return f"vid1d LPIPS-{self.net} v0.1 {weights_tag(self.weights_sha256)}"
+        return f"vid1d {self.NAME}-{self.net} v0.1 {weights_tag(self.weights_sha256)}"
 
     def forward(self, x: Tensor, y: Tensor) -> Tensor:
         """LPIPS of frames ``(N, 3, H, W)`` in [0, 1] -> ``(N,)`` (lower = more similar).
 
         Inputs are moved to the module's device and dtype.
         """
-        x, y = check_pair(x, y, "lpips", min_side=MIN_SIDE[self.net])
+        x, y = check_pair(x, y, self.METRIC, min_side=self.MIN_SIDE[self.net])
         if x.shape[1] != 3:
-            raise InputError(f"lpips: expected RGB frames (N, 3, H, W), got {tuple(x.shape)}")
+            raise InputError(f"{self.METRIC}: expected RGB frames (N, 3, H, W), got {tuple(x.shape)}")
         ref = self.shift
         x, y = x.to(ref.device, ref.dtype), y.to(ref.device, ref.dtype)
         n = x.shape[0]
@@ -131,14 +149,6 @@ class LPIPS(nn.Module):
             d = (f[:n] - f[n:]).pow(2)  # (N, C_k, H_k, W_k)
             total = total + getattr(self, f"lin{k}")(d).mean((1, 2, 3))
         return total
-
-
-def _infer_net(tensors: dict[str, Tensor]) -> str | None:
-    if "features.28.weight" in tensors:
-        return "vgg"
-    if "features.10.weight" in tensors:
-        return "alex"
-    return None
 
 
 def load_lpips(path: str | os.PathLike | None = None, *, net: Net | None = None,

@@ -14,6 +14,7 @@ from vid1d.metrics.dists import DISTS
 from vid1d.metrics.lpips import LPIPS
 from vid1d.metrics.psnr import PSNR_MAX_DB
 from vid1d.metrics.ssim import K1, K2, MS_SSIM_WEIGHTS, WIN_SIGMA, WIN_SIZE
+from vid1d.metrics.stlpips import STLPIPS
 from vid1d.metrics.vmaf import VMAF_MODEL, VmafResult
 
 _BD = {
@@ -28,6 +29,7 @@ def metric_versions(
     vmaf: VmafResult | bool | None = None,
     lpips: LPIPS | None = None,
     dists: DISTS | None = None,
+    stlpips: STLPIPS | None = None,
     bd_method: Method | None = None,
 ) -> dict[str, str]:
     """A ``{metric: description}`` dict for result files.
@@ -40,7 +42,7 @@ def metric_versions(
             ``None`` describes the policy instead of a number.
         vmaf: a :class:`VmafResult` (records its ffmpeg and libvmaf versions), or
             ``True`` to describe the ffmpeg binary vid1d would use.
-        lpips, dists: the loaded modules (their backbone and weights hash).
+        lpips, dists, stlpips: the loaded modules (their backbone and weights hash).
         bd_method: the BD interpolation used.
     """
     from vid1d import __version__
@@ -70,6 +72,8 @@ def metric_versions(
         out["lpips"] = lpips.version
     if dists is not None:
         out["dists"] = dists.version
+    if stlpips is not None:
+        out["stlpips"] = stlpips.version
     if bd_method is not None:
         if bd_method not in _BD:
             raise InputError(f"unknown BD method {bd_method!r} (use 'pchip' or 'cubic')")

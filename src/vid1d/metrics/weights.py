@@ -1,9 +1,13 @@
 """Locating, hashing and checking the perceptual-metric weight files.
 
-LPIPS and DISTS each load backbone *and* head weights from one local
-safetensors file, given by path or by an environment variable; vid1d never
-downloads anything. The file is built once from the official checkpoints with
-:func:`vid1d.metrics.convert_weights` (see that module for the tensor names).
+LPIPS, DISTS and ST-LPIPS each load backbone *and* head weights from one local
+safetensors file, given by path or by an environment variable. LPIPS and DISTS
+files are built once from the official checkpoints with
+:func:`vid1d.metrics.convert_weights` (see that module for the tensor names);
+vid1d does not download them. ST-LPIPS's official weights ship in a PyPI wheel,
+which ``vid1d weights fetch`` downloads by package name into
+:func:`metrics_cache` (:mod:`vid1d.metrics.fetch`); that file is used when no
+path or variable names another.
 """
 
 from __future__ import annotations
@@ -17,7 +21,10 @@ from torch import Tensor
 
 from vid1d.errors import InputError
 
-ENV_VARS = {"lpips": "VID1D_LPIPS_WEIGHTS", "dists": "VID1D_DISTS_WEIGHTS"}
+ENV_VARS = {"lpips": "VID1D_LPIPS_WEIGHTS", "dists": "VID1D_DISTS_WEIGHTS",
+            "stlpips": "VID1D_STLPIPS_WEIGHTS"}
+DEFAULT_FILES = {"stlpips": "stlpips-alex.safetensors"}
+"""Metrics with a default file in :func:`metrics_cache` (the one ``vid1d weights fetch`` writes)."""
 
 _HOW_TO = {
     "lpips": (
@@ -30,11 +37,21 @@ _HOW_TO = {
         "'dists', backbone='vgg16-397923af.pth', head='<DISTS>/weights.pt', "
         "out='dists.safetensors')"
     ),
+    "stlpips": (
+        "'vid1d weights fetch stlpips-alex' downloads the official weights (the stlpips-pytorch "
+        "wheel, PyPI) into the default place"
+    ),
 }
 
 
+def metrics_cache() -> Path:
+    """Where ``vid1d weights fetch`` puts metric weights: ``~/.cache/vid1d/metrics``."""
+    return Path.home() / ".cache" / "vid1d" / "metrics"
+
+
 def resolve_weights(path: str | os.PathLike | None, metric: str) -> Path:
-    """The weight file to use: ``path`` if given, else ``$VID1D_<METRIC>_WEIGHTS``.
+    """The weight file to use: ``path`` if given, else ``$VID1D_<METRIC>_WEIGHTS``,
+    else (ST-LPIPS) the fetched file in :func:`metrics_cache` if it is there.
 
     Raises :class:`InputError` explaining how to supply the weights when neither
     is set or the file does not exist.
@@ -43,6 +60,9 @@ def resolve_weights(path: str | os.PathLike | None, metric: str) -> Path:
     name = metric.upper()
     if path is None:
         value = os.environ.get(env, "").strip()
+        default = metrics_cache() / DEFAULT_FILES[metric] if metric in DEFAULT_FILES else None
+        if not value and default is not None and default.is_file():
+            return default
         if not value:
             raise InputError(
                 f"{name} needs weights: pass a .safetensors path or set {env}=/path/to/file; "
