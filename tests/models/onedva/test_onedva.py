@@ -245,3 +245,44 @@ def test_stage1_fits_two_clips_through_their_latents():
         flat = clips[i].mean(dim=(1, 2, 3), keepdim=True).expand_as(clips[i])
         assert db(rec[i], clips[i]) > db(flat, clips[i]) + 8, i
         assert db(rec[i], clips[i]) > db(swapped[i], clips[i]) + 8, i
+
+
+def _stlpips_file(tmp_path, monkeypatch):
+    from vid1d.metrics import STLPIPS, save_metric_weights
+
+    torch.manual_seed(0)
+    net = STLPIPS("alex")
+    for k in range(5):  # the official heads are non-negative
+        lin = getattr(net, f"lin{k}").model[1]
+        lin.weight.data = lin.weight.data.abs()
+    path = tmp_path / "st.safetensors"
+    save_metric_weights(net, path, {"vid1d_format": "stlpips", "net": "alex"})
+    monkeypatch.setenv("VID1D_STLPIPS_WEIGHTS", str(path))
+
+
+def test_stlpips_perceptual_term(tmp_path, monkeypatch, caplog):
+    """model.perceptual=stlpips: the weighted term is added to the loss and its gradient
+    reaches the decoder; without weights it is off and the log says so."""
+    torch.manual_seed(0)
+    clips = torch.rand(2, 3, 5, 24, 24)
+    cfg = dataclasses.replace(PRESETS["tiny"], max_queries=64, perceptual="stlpips", repa="",
+                              stage=2)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("VID1D_STLPIPS_WEIGHTS", raising=False)
+    with caplog.at_level("WARNING"):
+        terms = OneDVA(cfg).training_losses({"video": clips}, 0)
+    assert "perceptual" not in terms and "perceptual term" in caplog.text
+    _stlpips_file(tmp_path, monkeypatch)
+    m = OneDVA(cfg)
+    m0 = OneDVA(dataclasses.replace(cfg, perceptual=""))
+    m0.load_state_dict(m.state_dict())
+    torch.manual_seed(1)
+    terms = m.training_losses({"video": clips}, 0)
+    torch.manual_seed(1)
+    base = m0.training_losses({"video": clips}, 0)
+    assert "perceptual" not in base and float(terms["perceptual"]) > 0
+    # same draw of t, noise and frame: the losses differ by exactly the weighted term
+    torch.testing.assert_close(terms["loss"] - base["loss"],
+                               cfg.w_perceptual * terms["perceptual"], rtol=1e-5, atol=1e-6)
+    terms["loss"].backward()
+    assert any(float(p.grad.abs().sum()) > 0 for p in m.decoder.parameters() if p.grad is not None)

@@ -54,7 +54,9 @@ class OneDVAConfig:
     w_repa: float = 0.1
     w_align: float = 0.01
     # pluggable feature networks (weights from a file; absent -> the term is off, logged)
-    perceptual: str = "lpips"  # "lpips" (VGG LPIPS, $VID1D_LPIPS_WEIGHTS) | "" (off)
+    # "lpips" (VGG LPIPS, $VID1D_LPIPS_WEIGHTS) | "stlpips" (ST-LPIPS, the file that
+    # `vid1d weights fetch stlpips-alex` writes, or $VID1D_STLPIPS_WEIGHTS) | "" (off)
+    perceptual: str = "lpips"
     repa: str = "lpips-vgg"  # "lpips-vgg": VGG16 relu3_3 features of the LPIPS file | "" (off)
     repa_depth: int = 2  # decoder block whose noisy-position features are aligned
     val_steps: int = 1  # Euler steps used by validation_metrics / sample_images
@@ -74,8 +76,9 @@ class OneDVAConfig:
             raise ValueError("max_queries, enc_depth and dec_depth must be >= 1")
         if not 0 <= self.repa_depth < self.dec_depth:
             raise ValueError(f"repa_depth must be in [0, dec_depth), got {self.repa_depth}")
-        if self.perceptual not in ("", "lpips") or self.repa not in ("", "lpips-vgg"):
-            raise ValueError("perceptual must be '' or 'lpips'; repa must be '' or 'lpips-vgg'")
+        if self.perceptual not in ("", "lpips", "stlpips") or self.repa not in ("", "lpips-vgg"):
+            raise ValueError("perceptual must be '', 'lpips' or 'stlpips'; "
+                             "repa must be '' or 'lpips-vgg'")
 
 
 def _queries(frames: int, sizes: list[tuple[int, int]], latent_t: int = 4, latent_s: int = 16) -> int:

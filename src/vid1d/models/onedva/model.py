@@ -92,18 +92,21 @@ class OneDVA(nn.Module):
 
     # -- feature networks (frozen, loaded from files, never saved with the model) ------------
     def _feature_net(self, name: str):
-        """LPIPS (its VGG trunk doubles as the REPA target); None, logged once, when its
-        weights are not available."""
+        """``"lpips"`` (its VGG trunk doubles as the REPA target) or ``"stlpips"``; None,
+        logged once, when its weights are not available."""
         nets = self.__dict__.setdefault("_feature_nets", {})
-        if "lpips" not in nets:
-            from vid1d.metrics import load_lpips
+        if name not in nets:
+            from vid1d.metrics import load_lpips, load_stlpips
 
+            load = {"lpips": load_lpips, "stlpips": load_stlpips}[name]
             try:
-                nets["lpips"] = load_lpips(device=next(self.parameters()).device).eval()
+                nets[name] = load(device=next(self.parameters()).device).eval()
+                log.info("One-DVA: %s loaded (%s)", name, nets[name].version)
             except InputError as err:
-                nets["lpips"] = None
-                log.warning("One-DVA: perceptual and REPA terms are OFF (%s)", err)
-        return nets["lpips"]
+                nets[name] = None
+                uses = "perceptual and REPA terms" if name == "lpips" else "perceptual term"
+                log.warning("One-DVA: the %s that need %s are OFF (%s)", uses, name, err)
+        return nets[name]
 
     # -- training path ---------------------------------------------------------------------
     def training_losses(self, batch: dict, step: int) -> dict[str, torch.Tensor]:
@@ -137,10 +140,10 @@ class OneDVA(nn.Module):
         terms = {"diff": diff.mean().detach(), "kl": kl.mean().detach()}
         x0_hat = flow.predict_x0(x_t, v, t)
         mse = ((x0_hat.clamp(-1, 1) - x0) / 2).pow(2).mean(dim=(1, 2, 3, 4))
-        lpips = self._feature_net("lpips") if cfg.w_perceptual > 0 and cfg.perceptual else None
+        perc = self._feature_net(cfg.perceptual) if cfg.w_perceptual > 0 and cfg.perceptual else None
         frame = torch.randint(0, T, (1,)).item()  # one random frame per step keeps VGG affordable
-        if lpips is not None:
-            p = lpips((x0_hat[:, :, frame].clamp(-1, 1) + 1) / 2, video[:, :, frame])  # (B,)
+        if perc is not None:
+            p = perc((x0_hat[:, :, frame].clamp(-1, 1) + 1) / 2, video[:, :, frame])  # (B,)
             loss = loss + cfg.w_perceptual * p
             terms["perceptual"] = p.mean().detach()
         if use_repa:
