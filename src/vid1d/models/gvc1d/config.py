@@ -49,10 +49,12 @@ class GVC1DConfig:
     qstep_slope: float = 0.5
     msssim_weight: float = 0.0  # D mixes in scale · w · (1 - MS-SSIM) when > 0
     # Perceptual terms (the paper's generative setting), added to D when > 0. Their
-    # networks load weights from $VID1D_LPIPS_WEIGHTS / $VID1D_DISTS_WEIGHTS; a
-    # weight > 0 without the file stops training with a message saying so.
+    # networks load weights from $VID1D_LPIPS_WEIGHTS / $VID1D_DISTS_WEIGHTS / the
+    # ST-LPIPS file of `vid1d weights fetch stlpips-alex`; a weight > 0 without the
+    # file stops training with a message saying so.
     lpips_weight: float = 0.0
     dists_weight: float = 0.0
+    stlpips_weight: float = 0.0
     cond_dim: int = 128
     # What the decoder sees in training: "noise" (ŷ = y + U(-½,½), the smooth proxy
     # that lets information through while |y| is still small) or "ste" (rounded

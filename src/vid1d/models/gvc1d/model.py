@@ -157,7 +157,8 @@ class GVC1D(nn.Module):
             d_ms = (1 - ms_ssim(frames, ref)).reshape(B, T).mean(dim=1)
             distortion = (1 - self.cfg.msssim_weight) * mse + self.cfg.msssim_weight * d_ms
         terms = {}
-        for name, weight in (("lpips", self.cfg.lpips_weight), ("dists", self.cfg.dists_weight)):
+        for name, weight in (("lpips", self.cfg.lpips_weight), ("dists", self.cfg.dists_weight),
+                             ("stlpips", self.cfg.stlpips_weight)):
             if weight > 0:
                 frames = out["x_hat"].transpose(1, 2).flatten(0, 1)
                 ref = video.transpose(1, 2).flatten(0, 1)
@@ -170,13 +171,14 @@ class GVC1D(nn.Module):
                 "psnr": psnr.mean(), **terms}
 
     def _perceptual(self, name: str) -> nn.Module:
-        """LPIPS/DISTS loaded once from their weight files, frozen, not saved with the model."""
+        """LPIPS/DISTS/ST-LPIPS loaded once from their weight files, frozen, not saved with
+        the model."""
         nets = self.__dict__.setdefault("_perceptual_nets", {})
         if name not in nets:
-            from vid1d.metrics import load_dists, load_lpips
+            from vid1d.metrics import load_dists, load_lpips, load_stlpips
 
-            device = next(self.parameters()).device
-            net = load_lpips(device=device) if name == "lpips" else load_dists(device=device)
+            load = {"lpips": load_lpips, "dists": load_dists, "stlpips": load_stlpips}[name]
+            net = load(device=next(self.parameters()).device)
             nets[name] = net.eval().requires_grad_(False)
         return nets[name]
 
