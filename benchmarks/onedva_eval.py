@@ -20,7 +20,8 @@ resolution instead, the scale of the training crops. Measured, all in one run:
 4. 1 / 4 / 8 / 25 Euler sampling steps (Fig. 3; with the perceptual metrics too);
 5. encode and decode time per clip (this machine, batch 1).
 
-Writes docs/results/onedva.{md,json} and onedva_length.png.
+Writes docs/results/onedva.{md,json}, onedva_length.png and onedva_frames.png (the middle
+frame of the first clip of every source: reference, One-DVA at 1 and 8 Euler steps, baseline).
 """
 
 from __future__ import annotations
@@ -164,6 +165,19 @@ def main() -> None:
                            "psnr_per_clip": [r[0] for r in brows],
                            **{k: mean([p[k] for p in bperc]) for k in nets}}
 
+    # the middle frame of each source's first clip, side by side
+    firsts = [i for i, c in enumerate(clips) if c["name"].endswith("#0")]
+    panels = []
+    for i in firsts:
+        v = clips[i]["video"][None]
+        row = [v, model.decode(clips[i]["latents"], steps=1), model.decode(clips[i]["latents"], steps=8)]
+        if args.baseline:
+            with torch.no_grad():
+                row.append(base.decode(base.encode(v), *v.shape[2:]).clamp(0, 1))
+        panels.append([x[0, :, x.shape[2] // 2].clamp(0, 1) for x in row])
+    columns = ["reference", f"{args.model} 1 step", f"{args.model} 8 steps"]
+    columns += [args.baseline] if args.baseline else []
+
     # 2: PSNR against the kept 1D fraction, high- vs low-motion thirds
     order = sorted(range(len(clips)), key=lambda i: clips[i]["motion"])
     third = max(1, len(clips) // 3)
@@ -238,6 +252,7 @@ def main() -> None:
     out.with_suffix(".json").write_text(json.dumps(res, indent=2))
     png = out.parent / f"{out.name}_length.png"
     _plot(curve, png)
+    _frames_png(panels, columns, out.parent / f"{out.name}_frames.png")
     cmd = ["python", "benchmarks/onedva_eval.py", f"--model {args.model}",
            f"--baseline {args.baseline or chr(39) * 2}", f"--videos {args.videos}",
            f"--clips-per-video {args.clips_per_video}"]
@@ -247,6 +262,8 @@ def main() -> None:
     if args.out != ap.get_default("out"):
         cmd.append(f"--out {args.out}")
     md = _markdown(res, " ".join(cmd), png.name)
+    md += (f"\nThe middle frame of each source's first clip, side by side: "
+           f"{out.name}_frames.png ({', '.join(columns)}).\n")
     out.with_suffix(".md").write_text(md)
     print(md)
 
@@ -268,6 +285,28 @@ def _plot(curve: dict, path: Path) -> None:
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _frames_png(panels: list[list[torch.Tensor]], columns: list[str], path: Path) -> None:
+    """One row per clip, one column per reconstruction, frames (3, h, w) shown at 3x."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n, m = len(panels), len(columns)
+    fig, axes = plt.subplots(n, m, figsize=(1.9 * m, 1.2 * n + 0.4), squeeze=False)
+    for r, row in enumerate(panels):
+        for c, img in enumerate(row):
+            ax = axes[r][c]
+            ax.imshow(img.permute(1, 2, 0).numpy(), interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(columns[c], fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
     plt.close(fig)
 
 

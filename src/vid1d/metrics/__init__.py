@@ -15,6 +15,8 @@ device and return ``(N,)``; clips ``(C, T, H, W)`` go through
 :func:`clip_to_frames` first.
 """
 
+from torch import nn
+
 from vid1d.metrics._checks import clip_to_frames
 from vid1d.metrics.bd import bd_psnr, bd_quality, bd_rate
 from vid1d.metrics.convert import convert_stlpips, convert_weights, save_metric_weights
@@ -27,10 +29,26 @@ from vid1d.metrics.versions import metric_versions
 from vid1d.metrics.vmaf import VMAF_MODEL, VmafResult, vmaf
 from vid1d.metrics.weights import resolve_weights
 
+PERCEPTUAL_LOADERS = {"lpips": load_lpips, "dists": load_dists, "stlpips": load_stlpips}
+
+
+def perceptual_net(owner: nn.Module, name: str) -> nn.Module:
+    """The frozen perceptual network ``name`` (``"lpips"``, ``"dists"``, ``"stlpips"``) that a
+    model's loss uses: loaded from its weight file onto ``owner``'s device the first time,
+    then cached on ``owner`` outside its parameters and state dict (never saved with it).
+    A missing weight file raises :class:`vid1d.errors.InputError` saying how to get it."""
+    nets = owner.__dict__.setdefault("_perceptual_nets", {})
+    if name not in nets:
+        device = next(owner.parameters()).device
+        nets[name] = PERCEPTUAL_LOADERS[name](device=device).eval().requires_grad_(False)
+    return nets[name]
+
+
 __all__ = [
     "DISTS",
     "LPIPS",
     "MS_SSIM_WEIGHTS",
+    "PERCEPTUAL_LOADERS",
     "STLPIPS",
     "PSNR_MAX_DB",
     "VMAF_MODEL",
@@ -48,6 +66,7 @@ __all__ = [
     "ms_ssim",
     "ms_ssim_scales",
     "mse",
+    "perceptual_net",
     "psnr",
     "psnr_yuv",
     "resolve_weights",

@@ -161,6 +161,24 @@ def test_l1_and_lpips_terms(tmp_path, monkeypatch):
     assert not any(k.startswith("_perceptual") for k in m.state_dict())
 
 
+def test_stlpips_term(tmp_path, monkeypatch):
+    from vid1d.metrics import STLPIPS, save_metric_weights
+
+    video = torch.rand(1, 3, 5, 32, 32)
+    m = tiny("kl", stlpips_weight=0.5).train()
+    monkeypatch.delenv("VID1D_STLPIPS_WEIGHTS", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with pytest.raises(InputError, match="vid1d weights fetch stlpips-alex"):
+        m.training_losses({"video": video}, 0)
+    torch.manual_seed(0)
+    weights = tmp_path / "st.safetensors"
+    save_metric_weights(STLPIPS("alex"), weights, {"vid1d_format": "stlpips", "net": "alex"})
+    monkeypatch.setenv("VID1D_STLPIPS_WEIGHTS", str(weights))
+    losses = m.training_losses({"video": video}, 0)
+    assert torch.isfinite(losses["stlpips"]) and losses["stlpips"] != 0 and "lpips" not in losses
+    losses["loss"].backward()
+
+
 def test_registry_builds_it_and_configs_are_validated():
     m = build_model("cnn3d", {"channels": 8, "channel_mult": [1, 1, 2, 2], "norm_groups": 4,
                               "latent_channels": 4, "bottleneck": "fsq", "fsq_levels": [5, 5, 3]})

@@ -28,7 +28,8 @@ the same clip is 5·16·16 = 1280 tokens.
 Encoder and decoder are causal: latent frame j depends on frames ≤ 4j, decoded
 frame f on latent frames ≤ ⌈f/4⌉.
 
-Loss: MSE (+ l1_weight·L1) (+ lpips_weight·LPIPS on one random frame per step)
+Loss: MSE (+ l1_weight·L1) (+ lpips_weight·LPIPS and stlpips_weight·ST-LPIPS on one
+random frame per step)
 (+ kl_weight·KL, KL averaged per latent element), pixels in [0, 1].
 """
 
@@ -42,6 +43,7 @@ from einops import rearrange
 from torch import nn
 
 from vid1d.errors import InputError
+from vid1d.metrics import perceptual_net
 from vid1d.models.cnn3d.layers import (
     CausalConv3d,
     Downsample3d,
@@ -73,6 +75,7 @@ class CNN3DConfig:
     kl_weight: float = 2.5e-6
     l1_weight: float = 0.0
     lpips_weight: float = 0.0  # > 0 needs the LPIPS weight file ($VID1D_LPIPS_WEIGHTS)
+    stlpips_weight: float = 0.0  # > 0 needs `vid1d weights fetch stlpips-alex`
 
     def __post_init__(self) -> None:
         if len(self.channel_mult) != len(TIME_DOWN):
@@ -89,8 +92,8 @@ class CNN3DConfig:
             raise ValueError(f"bottleneck must be one of {BOTTLENECKS}, got {self.bottleneck!r}")
         if not self.fsq_levels or any(int(x) != x or x < 2 for x in self.fsq_levels):
             raise ValueError(f"fsq_levels must be integers >= 2, got {self.fsq_levels}")
-        if min(self.kl_weight, self.l1_weight, self.lpips_weight) < 0:
-            raise ValueError("kl_weight, l1_weight and lpips_weight must be >= 0")
+        if min(self.kl_weight, self.l1_weight, self.lpips_weight, self.stlpips_weight) < 0:
+            raise ValueError("kl_weight, l1_weight, lpips_weight and stlpips_weight must be >= 0")
 
 
 def latent_shape(frames: int, height: int, width: int) -> tuple[int, int, int]:
@@ -259,26 +262,14 @@ class CNN3D(nn.Module):
             kl = out["kl"].mean()
             loss = loss + cfg.kl_weight * kl
             terms["kl"] = kl.detach()
-        if cfg.lpips_weight > 0:
-            frame = int(torch.randint(0, video.shape[2], (1,)))  # one frame a step: VGG is costly
-            p = self._lpips()(out["x_hat"][:, :, frame], video[:, :, frame]).mean()
-            loss = loss + cfg.lpips_weight * p
-            terms["lpips"] = p.detach()
+        frame = int(torch.randint(0, video.shape[2], (1,)))  # one frame a step: VGG is costly
+        for name, weight in (("lpips", cfg.lpips_weight), ("stlpips", cfg.stlpips_weight)):
+            if weight > 0:
+                p = perceptual_net(self, name)(out["x_hat"][:, :, frame], video[:, :, frame]).mean()
+                loss = loss + weight * p
+                terms[name] = p.detach()
         psnr = -10 * torch.log10(mse.detach().clamp_min(1e-10))
         return {"loss": loss, **terms, "psnr": psnr}
-
-    def _lpips(self) -> nn.Module:
-        """LPIPS loaded once from its weight file, frozen, not saved with the model.
-
-        A missing file raises (the user asked for the term), it is never silently off.
-        """
-        nets = self.__dict__.setdefault("_perceptual_nets", {})
-        if "lpips" not in nets:
-            from vid1d.metrics import load_lpips
-
-            device = next(self.parameters()).device
-            nets["lpips"] = load_lpips(device=device).eval().requires_grad_(False)
-        return nets["lpips"]
 
     # -- autoencoder API -------------------------------------------------------------------------
     def encode(self, video: torch.Tensor) -> torch.Tensor:

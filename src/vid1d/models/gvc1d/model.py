@@ -36,7 +36,7 @@ from vid1d.codec import FrameCode
 from vid1d.entropy.base import lower_bound
 from vid1d.entropy.steps import StepDecoder, StepEncoder
 from vid1d.errors import BitstreamError
-from vid1d.metrics import ms_ssim
+from vid1d.metrics import ms_ssim, perceptual_net
 from vid1d.models.gvc1d.ar_prior import ARTokenPrior
 from vid1d.models.gvc1d.config import GVC1DConfig
 from vid1d.models.gvc1d.decoder import GVC1DDecoder
@@ -162,25 +162,13 @@ class GVC1D(nn.Module):
             if weight > 0:
                 frames = out["x_hat"].transpose(1, 2).flatten(0, 1)
                 ref = video.transpose(1, 2).flatten(0, 1)
-                d = self._perceptual(name)(frames, ref).reshape(B, T).mean(dim=1)
+                d = perceptual_net(self, name)(frames, ref).reshape(B, T).mean(dim=1)
                 distortion = distortion + weight * d
                 terms[name] = d.mean().detach()
         loss = (bpp + out["lmbda"] * self.cfg.distortion_scale * distortion).mean()
         psnr = -10 * torch.log10(mse.detach().clamp_min(1e-10))
         return {"loss": loss, "bpp": bpp.mean().detach(), "mse": mse.mean().detach(),
                 "psnr": psnr.mean(), **terms}
-
-    def _perceptual(self, name: str) -> nn.Module:
-        """LPIPS/DISTS/ST-LPIPS loaded once from their weight files, frozen, not saved with
-        the model."""
-        nets = self.__dict__.setdefault("_perceptual_nets", {})
-        if name not in nets:
-            from vid1d.metrics import load_dists, load_lpips, load_stlpips
-
-            load = {"lpips": load_lpips, "dists": load_dists, "stlpips": load_stlpips}[name]
-            net = load(device=next(self.parameters()).device)
-            nets[name] = net.eval().requires_grad_(False)
-        return nets[name]
 
     @torch.no_grad()
     def validation_metrics(self, batch: dict) -> dict[str, float]:

@@ -96,11 +96,10 @@ class OneDVA(nn.Module):
         logged once, when its weights are not available."""
         nets = self.__dict__.setdefault("_feature_nets", {})
         if name not in nets:
-            from vid1d.metrics import load_lpips, load_stlpips
+            from vid1d.metrics import perceptual_net
 
-            load = {"lpips": load_lpips, "stlpips": load_stlpips}[name]
             try:
-                nets[name] = load(device=next(self.parameters()).device).eval()
+                nets[name] = perceptual_net(self, name)
                 log.info("One-DVA: %s loaded (%s)", name, nets[name].version)
             except InputError as err:
                 nets[name] = None
