@@ -103,8 +103,11 @@ class OneDVA(nn.Module):
                 log.info("One-DVA: %s loaded (%s)", name, nets[name].version)
             except InputError as err:
                 nets[name] = None
-                uses = "perceptual and REPA terms" if name == "lpips" else "perceptual term"
-                log.warning("One-DVA: the %s that need %s are OFF (%s)", uses, name, err)
+                uses = [term for term, net in (("perceptual", self.cfg.perceptual),
+                                               ("REPA", "lpips" if self.cfg.repa else ""))
+                        if net == name]
+                log.warning("One-DVA: %s term%s OFF (%s)", " and ".join(uses),
+                            "s are" if len(uses) > 1 else " is", err)
         return nets[name]
 
     # -- training path ---------------------------------------------------------------------
