@@ -387,7 +387,7 @@ def format_bd_table(rows: list[dict], fmt: str = "markdown") -> str:
         f"anchor: {anchor}; rate: bpp; BD method: {rows[0]['method']}; "
         "negative BD-rate = fewer bits than the anchor at equal quality"
     ]
-    foot += [f"BD-{m} > 0: {m} lower (better) than the anchor's at equal rate"
+    foot += [f"BD-{m} > 0: {m} lower (better) than the anchor's at equal rate (notes quote -{m})"
              for m in metrics if m in LOWER_IS_BETTER]
     foot += notes
     if fmt == "markdown":
