@@ -113,10 +113,9 @@ class LPIPS(nn.Module):
 
     @classmethod
     def _infer_net(cls, tensors: dict[str, Tensor]) -> str | None:
-        """The backbone whose deepest convolution the file holds (files without metadata)."""
+        """The backbone whose convolutions the file holds, all of them (files without metadata)."""
         for net, (features, _) in cls.BACKBONES.items():
-            deepest = [k for k in features().state_dict() if k.endswith(".weight")][-1]
-            if f"features.{deepest}" in tensors:
+            if all(f"features.{k}" in tensors for k in features().state_dict()):
                 return net
         return None
 
