@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 
 from vid1d.cli.main import main
-from vid1d.metrics import STLPIPS, save_metric_weights
 
 
 def _one_line_error(capsys, command: str) -> str:
@@ -24,19 +22,13 @@ def test_unknown_weights_name(capsys):
     assert e.value.code == 2 and "invalid choice" in capsys.readouterr().err
 
 
-def test_metrics_stlpips_without_weights_is_one_line(sample_video, tmp_path, monkeypatch, capsys):
-    monkeypatch.delenv("VID1D_STLPIPS_WEIGHTS", raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
+def test_metrics_stlpips_without_weights_is_one_line(sample_video, no_stlpips_weights, capsys):
     code = main(["metrics", str(sample_video), str(sample_video), "--no-vmaf", "--stlpips"])
     assert code == 2
     assert "vid1d weights fetch stlpips-alex" in _one_line_error(capsys, "metrics")
 
 
-def test_metrics_stlpips_with_weights(sample_video, tmp_path, monkeypatch, capsys):
-    torch.manual_seed(0)
-    path = tmp_path / "st.safetensors"
-    save_metric_weights(STLPIPS("alex"), path, {"vid1d_format": "stlpips", "net": "alex"})
-    monkeypatch.setenv("VID1D_STLPIPS_WEIGHTS", str(path))
+def test_metrics_stlpips_with_weights(sample_video, tmp_path, stlpips_weights, capsys):
     out = tmp_path / "m.json"
     assert main(["metrics", str(sample_video), str(sample_video), "--no-vmaf", "--stlpips",
                  "--frames", "2", "--json", str(out)]) == 0
@@ -45,10 +37,8 @@ def test_metrics_stlpips_with_weights(sample_video, tmp_path, monkeypatch, capsy
     assert res["per_frame"]["stlpips"] == [0.0, 0.0] and "stlpips" in res["metric_versions"]
 
 
-def test_eval_stlpips_without_weights_fails_before_coding(sample_video, tmp_path, monkeypatch,
-                                                          capsys):
-    monkeypatch.delenv("VID1D_STLPIPS_WEIGHTS", raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
+def test_eval_stlpips_without_weights_fails_before_coding(sample_video, tmp_path,
+                                                          no_stlpips_weights, capsys):
     out = tmp_path / "ev"
     code = main(["eval", str(sample_video), "--codecs", "x264:ultrafast", "--anchor", "x264", "--frames", "2",
                  "--no-vmaf", "--stlpips", "-o", str(out)])

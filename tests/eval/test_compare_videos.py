@@ -137,22 +137,6 @@ def test_raw_yuv_named_by_size_works_with_vmaf(pair, tmp_path):
     assert len(res["per_frame"]["vmaf"]) == 4
 
 
-@pytest.fixture
-def stlpips_weights(tmp_path, monkeypatch):
-    """A random-weight ST-LPIPS file as $VID1D_STLPIPS_WEIGHTS; returns the module."""
-    from vid1d.metrics import STLPIPS, save_metric_weights
-
-    torch.manual_seed(0)
-    model = STLPIPS("alex")
-    for k in range(5):  # the official heads are non-negative
-        lin = getattr(model, f"lin{k}").model[1]
-        lin.weight.data = lin.weight.data.abs()
-    path = tmp_path / "st.safetensors"
-    save_metric_weights(model, path, {"vid1d_format": "stlpips", "net": "alex"})
-    monkeypatch.setenv("VID1D_STLPIPS_WEIGHTS", str(path))
-    return model
-
-
 def test_stlpips_streamed_equals_whole_clip(pair, stlpips_weights, monkeypatch):
     ref_path, dist_path, _, _ = pair
     monkeypatch.setattr(compare_mod, "_CHUNK_BYTES", 3 * 3 * 4 * W * H)  # 3-frame chunks
@@ -169,8 +153,6 @@ def test_stlpips_streamed_equals_whole_clip(pair, stlpips_weights, monkeypatch):
     assert same["mean"]["stlpips"] == 0.0
 
 
-def test_stlpips_without_weights_fails_before_reading(tmp_path, monkeypatch):
-    monkeypatch.delenv("VID1D_STLPIPS_WEIGHTS", raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
+def test_stlpips_without_weights_fails_before_reading(tmp_path, no_stlpips_weights):
     with pytest.raises(InputError, match="vid1d weights fetch stlpips-alex"):
         compare_videos(tmp_path / "missing.y4m", tmp_path / "missing2.y4m", metrics=("stlpips",))

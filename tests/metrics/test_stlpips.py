@@ -33,15 +33,6 @@ OFFICIAL = {
 }
 
 
-def random_stlpips(net: str, seed: int = 0) -> STLPIPS:
-    torch.manual_seed(seed)
-    model = STLPIPS(net)
-    for k in range(5):  # the official heads are non-negative
-        lin = getattr(model, f"lin{k}").model[1]
-        lin.weight.data = lin.weight.data.abs()
-    return model
-
-
 def official_state(model: STLPIPS) -> dict[str, torch.Tensor]:
     """``model``'s weights laid out as the official .pth holds them."""
     sd = model.state_dict()
@@ -61,8 +52,8 @@ def official_state(model: STLPIPS) -> dict[str, torch.Tensor]:
 
 
 @pytest.fixture(params=["alex", "vgg"])
-def official_file(request, tmp_path) -> tuple[STLPIPS, Path]:
-    model = random_stlpips(request.param)
+def official_file(request, tmp_path, make_random_stlpips) -> tuple[STLPIPS, Path]:
+    model = make_random_stlpips(request.param)
     path = tmp_path / f"{request.param}_shift_tolerant.pth"
     torch.save(official_state(model), path)
     return model, path
@@ -90,8 +81,8 @@ def test_convert_and_load_reproduce_the_model(official_file, tmp_path):
     torch.testing.assert_close(loaded(x, y), model(x, y), rtol=0, atol=0)
 
 
-def test_distance_properties():
-    model = random_stlpips("alex")
+def test_distance_properties(make_random_stlpips):
+    model = make_random_stlpips("alex")
     x, y = frames()
     d = model(x, y)
     assert d.shape == (2,) and bool((d > 0).all())
@@ -103,8 +94,8 @@ def test_distance_properties():
     assert bool((model(x, blur5) > model(x, blur3)).all())
 
 
-def test_gradients_reach_the_input_not_the_weights():
-    model = random_stlpips("vgg")
+def test_gradients_reach_the_input_not_the_weights(make_random_stlpips):
+    model = make_random_stlpips("vgg")
     x, y = frames(n=1)
     x.requires_grad_(True)
     model(x, y).sum().backward()
@@ -123,8 +114,8 @@ def test_min_side(net):
         model(x, y)
 
 
-def test_convert_refuses_other_files(tmp_path):
-    model = random_stlpips("alex")
+def test_convert_refuses_other_files(tmp_path, make_random_stlpips):
+    model = make_random_stlpips("alex")
     state = official_state(model)
     bad_filter = dict(state, **{"net.slice1.1.filt": torch.ones(64, 1, 3, 3) / 9})
     extra = dict(state, **{"net.slice9.99.weight": torch.zeros(1)})
@@ -149,8 +140,8 @@ class _Evil:
     pass
 
 
-def test_fetch_converts_and_becomes_the_default(tmp_path, monkeypatch):
-    model = random_stlpips("alex")
+def test_fetch_converts_and_becomes_the_default(tmp_path, monkeypatch, make_random_stlpips):
+    model = make_random_stlpips("alex")
     pth = tmp_path / "src.pth"
     torch.save(official_state(model), pth)
     data = pth.read_bytes()

@@ -161,21 +161,14 @@ def test_l1_and_lpips_terms(tmp_path, monkeypatch):
     assert not any(k.startswith("_perceptual") for k in m.state_dict())
 
 
-def test_stlpips_term(tmp_path, monkeypatch):
-    from vid1d.metrics import STLPIPS, save_metric_weights
-
+def test_stlpips_term(no_stlpips_weights, request):
     video = torch.rand(1, 3, 5, 32, 32)
     m = tiny("kl", stlpips_weight=0.5).train()
-    monkeypatch.delenv("VID1D_STLPIPS_WEIGHTS", raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
     with pytest.raises(InputError, match="vid1d weights fetch stlpips-alex"):
         m.training_losses({"video": video}, 0)
-    torch.manual_seed(0)
-    weights = tmp_path / "st.safetensors"
-    save_metric_weights(STLPIPS("alex"), weights, {"vid1d_format": "stlpips", "net": "alex"})
-    monkeypatch.setenv("VID1D_STLPIPS_WEIGHTS", str(weights))
+    request.getfixturevalue("stlpips_weights")
     losses = m.training_losses({"video": video}, 0)
-    assert torch.isfinite(losses["stlpips"]) and losses["stlpips"] != 0 and "lpips" not in losses
+    assert float(losses["stlpips"]) > 0 and "lpips" not in losses
     losses["loss"].backward()
 
 

@@ -384,22 +384,16 @@ def test_perceptual_terms_need_weights_and_use_them(tmp_path, monkeypatch):
     assert not any(k.startswith("_perceptual") for k in model.state_dict())
 
 
-def test_stlpips_term(tmp_path, monkeypatch):
+def test_stlpips_term(no_stlpips_weights, request):
     from vid1d.errors import InputError
-    from vid1d.metrics import STLPIPS, save_metric_weights
 
     video = torch.rand(1, 3, 2, 32, 32)
     model = GVC1D(dataclasses.replace(TINY, stlpips_weight=0.5))
-    monkeypatch.delenv("VID1D_STLPIPS_WEIGHTS", raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
     with pytest.raises(InputError, match="vid1d weights fetch stlpips-alex"):
         model.training_losses({"video": video}, 0)
-    torch.manual_seed(0)
-    weights = tmp_path / "st.safetensors"
-    save_metric_weights(STLPIPS("alex"), weights, {"vid1d_format": "stlpips", "net": "alex"})
-    monkeypatch.setenv("VID1D_STLPIPS_WEIGHTS", str(weights))
+    request.getfixturevalue("stlpips_weights")
     losses = model.training_losses({"video": video}, 0)
-    assert torch.isfinite(losses["stlpips"]) and losses["stlpips"] != 0
+    assert float(losses["stlpips"]) > 0
     losses["loss"].backward()
 
 

@@ -247,32 +247,17 @@ def test_stage1_fits_two_clips_through_their_latents():
         assert db(rec[i], clips[i]) > db(swapped[i], clips[i]) + 8, i
 
 
-def _stlpips_file(tmp_path, monkeypatch):
-    from vid1d.metrics import STLPIPS, save_metric_weights
-
-    torch.manual_seed(0)
-    net = STLPIPS("alex")
-    for k in range(5):  # the official heads are non-negative
-        lin = getattr(net, f"lin{k}").model[1]
-        lin.weight.data = lin.weight.data.abs()
-    path = tmp_path / "st.safetensors"
-    save_metric_weights(net, path, {"vid1d_format": "stlpips", "net": "alex"})
-    monkeypatch.setenv("VID1D_STLPIPS_WEIGHTS", str(path))
-
-
-def test_stlpips_perceptual_term(tmp_path, monkeypatch, caplog):
+def test_stlpips_perceptual_term(no_stlpips_weights, request, caplog):
     """model.perceptual=stlpips: the weighted term is added to the loss and its gradient
     reaches the decoder; without weights it is off and the log says so."""
     torch.manual_seed(0)
     clips = torch.rand(2, 3, 5, 24, 24)
     cfg = dataclasses.replace(PRESETS["tiny"], max_queries=64, perceptual="stlpips", repa="",
                               stage=2)
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.delenv("VID1D_STLPIPS_WEIGHTS", raising=False)
     with caplog.at_level("WARNING"):
         terms = OneDVA(cfg).training_losses({"video": clips}, 0)
     assert "perceptual" not in terms and "perceptual term is OFF" in caplog.text
-    _stlpips_file(tmp_path, monkeypatch)
+    request.getfixturevalue("stlpips_weights")
     m = OneDVA(cfg)
     m0 = OneDVA(dataclasses.replace(cfg, perceptual=""))
     m0.load_state_dict(m.state_dict())
