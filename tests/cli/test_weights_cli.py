@@ -44,3 +44,15 @@ def test_eval_stlpips_without_weights_fails_before_coding(sample_video, tmp_path
                  "--no-vmaf", "--stlpips", "-o", str(out)])
     assert code == 2 and "vid1d weights fetch" in _one_line_error(capsys, "eval")
     assert not out.exists()
+
+
+def test_demo_adds_stlpips_when_its_weights_are_there(sample_video, tmp_path, stlpips_weights,
+                                                      capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--no-learned", "--input", str(sample_video), "--frames", "1",
+                 "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "ST-LPIPS" in printed and "not measured" not in printed
+    rd = json.loads((out / "rd_x265.json").read_text())
+    assert all(p["stlpips"] is not None for p in rd["points"])
+    assert (out / "rd_stlpips.png").is_file() and "stlpips" in (out / "bdrate.md").read_text()

@@ -3,8 +3,9 @@
 On the bundled sample clip (carphone, 176x144): the bundled GVC1D model (when
 installed) encodes and decodes the clip through real .v1d files at several
 qualities; x265 and VVenC code the same frames; the demo prints bpp / PSNR /
-MS-SSIM / VMAF of GVC1D next to x265 at the closest rate, and writes RD JSON,
-RD plots (PNG), a BD-rate table and a side-by-side frame (PNG).
+MS-SSIM / VMAF (and ST-LPIPS, once ``vid1d weights fetch stlpips-alex`` has been
+run) of GVC1D next to x265 at the closest rate, and writes RD JSON, RD plots (PNG), a
+BD-rate table and a side-by-side frame (PNG).
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _line(label: str, p: dict) -> str:
+    st = f"  ST-LPIPS {p['stlpips']:.4f}" if p.get("stlpips") is not None else ""
     return (f"  {label:<24} {p['bpp']:.4f} bpp  PSNR {p['psnr_rgb']:6.2f} dB  "
-            f"MS-SSIM {p['ms_ssim']:.4f}  VMAF {p['vmaf']:5.1f}")
+            f"MS-SSIM {p['ms_ssim']:.4f}  VMAF {p['vmaf']:5.1f}{st}")
 
 
 def _first_frame(path):
@@ -52,9 +54,11 @@ def _first_frame(path):
 def run(args: argparse.Namespace) -> int:
     from vid1d.baselines import BaselineSpec, run_baselines
     from vid1d.errors import InputError
-    from vid1d.eval.learned import load_learned, run_learned, side_by_side
+    from vid1d.eval.compare import DEFAULT_METRICS
+    from vid1d.eval.learned import LEARNED_METRICS, load_learned, run_learned, side_by_side
     from vid1d.eval.plot import plot_rd
     from vid1d.eval.rd import bd_table, format_bd_table, write_rd
+    from vid1d.metrics import resolve_weights
     from vid1d.models.registry import list_models
     from vid1d.utils.fs import atomic_write_text, make_folder
 
@@ -76,23 +80,30 @@ def run(args: argparse.Namespace) -> int:
                          f"{', '.join(installed) or 'none'})")
     if learned:
         load_learned(args.model)  # unknown or not a codec: fails here, before any coding
+    try:  # ST-LPIPS too, where its weights have been fetched
+        resolve_weights(None, "stlpips")
+        perceptual: tuple[str, ...] = ("stlpips",)
+    except InputError:
+        perceptual = ()
+        print("(ST-LPIPS not measured: 'vid1d weights fetch stlpips-alex' adds it)")
     out = make_folder(args.out, "--out")
     rds: dict[str, dict] = {}
     # QPs reaching down to GVC1D's low rates, so the curves overlap for BD-rate.
     specs = [BaselineSpec("x265", "medium", "qp", LOW_RATE_QPS),
              BaselineSpec("vvenc", "faster", "qp", LOW_RATE_QPS)]
-    for rd in run_baselines(args.input, specs, frames=args.frames,
-                            config="low-delay", keep_dir=out / "bitstreams"):
+    for rd in run_baselines(args.input, specs, frames=args.frames, config="low-delay",
+                            keep_dir=out / "bitstreams", metrics=DEFAULT_METRICS + perceptual):
         rds[rd["codec"]["name"]] = rd
     if learned:
         rds[args.model] = run_learned(args.model, args.input, frames=args.frames,
-                                      keep_dir=out / "bitstreams", complexity=False)
+                                      keep_dir=out / "bitstreams", complexity=False,
+                                      metrics=LEARNED_METRICS + perceptual)
     for name, rd in rds.items():
         write_rd(rd, out / f"rd_{name}.json")
-    for metric in ("psnr_rgb", "ms_ssim", "vmaf"):
+    rd_metrics = ("psnr_rgb", "ms_ssim", "vmaf") + perceptual
+    for metric in rd_metrics:
         print(f"wrote {plot_rd(list(rds.values()), out / f'rd_{metric}.png', metric=metric)}")
-    table = format_bd_table(bd_table(list(rds.values()), anchor="x265",
-                                     metrics=("psnr_rgb", "ms_ssim", "vmaf")))
+    table = format_bd_table(bd_table(list(rds.values()), anchor="x265", metrics=rd_metrics))
     atomic_write_text(out / "bdrate.md", table)
     print(f"BD-rate vs x265 (negative = fewer bits for the same quality):\n{table}")
     for rd in rds.values():
