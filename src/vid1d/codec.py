@@ -26,7 +26,8 @@ land on another index and the CRC would stop the decode. On an H200, float32 str
 * ``int`` (default): the networks the probabilities depend on run in fixed-point
   integers (models/gvc1d/fixed.py, nn/fixed.py), so encoder and decoder compute the
   same indices on any machine by construction (DESIGN.md "Contracts"). The rate and
-  PSNR are those of float64 coding to 0.2% and 0.01 dB (docs/results/integer_coding*.md);
+  PSNR are those of float64 coding to 0.25% and 0.05 dB (docs/results/integer_coding*.md,
+  gvc1d_eval_int/);
   on a CPU it costs 1.3-1.6x float64's encode time and 2.2-2.5x its decode time at 480p
   and 720p (docs/results/codec_speed_int.md against codec_speed_float64_rerun.md).
 * ``float64``: unit roundoff 2^-53 (and no TF32 on a GPU): a crossing is very
