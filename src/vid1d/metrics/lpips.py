@@ -75,6 +75,7 @@ class LPIPS(nn.Module):
 
     METRIC = "lpips"  # weight-file tag and $VID1D_<METRIC>_WEIGHTS
     NAME = "LPIPS"
+    VERSION = "0.1"
     MIN_SIDE: dict[str, int] = MIN_SIDE
     BACKBONES: dict[str, tuple[type[nn.Module], tuple[int, ...]]] = BACKBONES
 
@@ -126,7 +127,7 @@ class LPIPS(nn.Module):
     @property
     def version(self) -> str:
         """E.g. ``"vid1d LPIPS-vgg v0.1 sha256:0123456789ab"`` (for result files)."""
-        return f"vid1d {self.NAME}-{self.net} v0.1 {weights_tag(self.weights_sha256)}"
+        return f"vid1d {self.NAME}-{self.net} v{self.VERSION} {weights_tag(self.weights_sha256)}"
 
     def forward(self, x: Tensor, y: Tensor) -> Tensor:
         """LPIPS of frames ``(N, 3, H, W)`` in [0, 1] -> ``(N,)`` (lower = more similar).

@@ -51,6 +51,7 @@ class STLPIPS(LPIPS):
 
     METRIC = "stlpips"
     NAME = "ST-LPIPS"
+    VERSION = "ST0.0"
     MIN_SIDE = {"alex": 21, "vgg": 18}
     """Smallest frame side every blur-downsample can reflect-pad (checked in the tests)."""
     BACKBONES = {"alex": (STAlexNetFeatures, ALEXNET_CHANNELS),
@@ -58,11 +59,6 @@ class STLPIPS(LPIPS):
 
     def __init__(self, net: Net = "alex") -> None:
         super().__init__(net)
-
-    @property
-    def version(self) -> str:
-        """E.g. ``"vid1d ST-LPIPS-alex vST0.0 sha256:0123456789ab"`` (for result files)."""
-        return super().version.replace(" v0.1 ", " vST0.0 ")
 
 
 def load_stlpips(path: str | os.PathLike | None = None, *, net: Net | None = None,

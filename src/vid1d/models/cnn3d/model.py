@@ -262,12 +262,14 @@ class CNN3D(nn.Module):
             kl = out["kl"].mean()
             loss = loss + cfg.kl_weight * kl
             terms["kl"] = kl.detach()
-        frame = int(torch.randint(0, video.shape[2], (1,)))  # one frame a step: VGG is costly
-        for name, weight in (("lpips", cfg.lpips_weight), ("stlpips", cfg.stlpips_weight)):
-            if weight > 0:
-                p = perceptual_net(self, name)(out["x_hat"][:, :, frame], video[:, :, frame]).mean()
-                loss = loss + weight * p
-                terms[name] = p.detach()
+        perceptual = [(n, w) for n, w in (("lpips", cfg.lpips_weight),
+                                          ("stlpips", cfg.stlpips_weight)) if w > 0]
+        if perceptual:
+            frame = int(torch.randint(0, video.shape[2], (1,)))  # one frame a step: VGG is costly
+        for name, weight in perceptual:
+            p = perceptual_net(self, name)(out["x_hat"][:, :, frame], video[:, :, frame]).mean()
+            loss = loss + weight * p
+            terms[name] = p.detach()
         psnr = -10 * torch.log10(mse.detach().clamp_min(1e-10))
         return {"loss": loss, **terms, "psnr": psnr}
 

@@ -94,21 +94,21 @@ class OneDVA(nn.Module):
     def _feature_net(self, name: str):
         """``"lpips"`` (its VGG trunk doubles as the REPA target) or ``"stlpips"``; None,
         logged once, when its weights are not available."""
-        nets = self.__dict__.setdefault("_feature_nets", {})
-        if name not in nets:
-            from vid1d.metrics import perceptual_net
+        missing = self.__dict__.setdefault("_missing_feature_nets", set())
+        if name in missing:
+            return None
+        from vid1d.metrics import perceptual_net
 
-            try:
-                nets[name] = perceptual_net(self, name)
-                log.info("One-DVA: %s loaded (%s)", name, nets[name].version)
-            except InputError as err:
-                nets[name] = None
-                uses = [term for term, net in (("perceptual", self.cfg.perceptual),
-                                               ("REPA", "lpips" if self.cfg.repa else ""))
-                        if net == name]
-                log.warning("One-DVA: %s term%s OFF (%s)", " and ".join(uses),
-                            "s are" if len(uses) > 1 else " is", err)
-        return nets[name]
+        try:
+            return perceptual_net(self, name)
+        except InputError as err:
+            missing.add(name)
+            uses = [term for term, net in (("perceptual", self.cfg.perceptual),
+                                           ("REPA", "lpips" if self.cfg.repa else ""))
+                    if net == name]
+            log.warning("One-DVA: %s term%s OFF (%s)", " and ".join(uses),
+                        "s are" if len(uses) > 1 else " is", err)
+            return None
 
     # -- training path ---------------------------------------------------------------------
     def training_losses(self, batch: dict, step: int) -> dict[str, torch.Tensor]:
